@@ -1,0 +1,1 @@
+# diag: see the files listed here

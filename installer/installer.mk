@@ -1,0 +1,1 @@
+# installer: see the files listed here

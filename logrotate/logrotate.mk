@@ -1,0 +1,1 @@
+# logrotate: see the files listed here

@@ -1,0 +1,124 @@
+/* The node as Proxmox sees it: local node name, this node's guests and the PCI
+ * devices they use, who holds which device now, IOMMU groups, HA. Everything is
+ * read under the root prefix (rootfs.h). No printing: problems are collected. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "lxcconf.h"
+#include "mapping.h"
+#include "pci_addr.h"
+#include "problems.h"
+#include "vmconf.h"
+
+enum guest_type {
+	GUEST_QEMU,
+	GUEST_LXC,
+};
+
+/* PCI functions used together; for a mapping, one alternative. Addresses stay
+ * as written (a slot id means all its functions; see pci_addr_expand). */
+struct pci_set {
+	struct pci_addr *addrs;
+	size_t n;
+};
+
+/* One way a guest uses a GPU: a hostpciN entry, an args: device, a CT device node. */
+struct device_use {
+	char *source;            /* "hostpci0", "args", "dev0", "lxc.mount.entry", ... */
+	char *mapping;           /* mapping name, or NULL */
+	bool shared;             /* classic mdev: users of one parent do not conflict */
+	bool pending_only;       /* only in [PENDING]: used by the next start, not now */
+	bool next_start;         /* used by the next start (live+pending, minus deletes) */
+	bool live;               /* in the live section */
+	struct pci_set *alts;    /* host=: one; mapping: one per local map line; none if unresolved */
+	size_t n_alts;
+	char *device_node;       /* CT: the device node this came from, or NULL */
+};
+
+struct guest {
+	enum guest_type type;
+	unsigned vmid;
+	char *name;              /* VM name: / CT hostname:, or NULL */
+	bool template;
+	bool running;
+	pid_t pid;               /* VM: QEMU pid when running */
+	char *lock;              /* lock: value, or NULL */
+	bool onboot;
+	bool ha_managed;         /* in /etc/pve/ha/resources.cfg and not 'ignored' */
+	char *ha_state;          /* requested HA state, or NULL */
+	struct device_use *uses;
+	size_t n_uses, cap_uses;
+	char **device_nodes;     /* CT: GPU device nodes (paths as configured) */
+	size_t n_device_nodes;
+};
+
+/* A line of /run/qemu-server/pci-id-reservations: "<id> <vmid> pid:<pid>" or "time:<expiry>". */
+struct reservation {
+	struct pci_addr addr;
+	unsigned vmid;
+	pid_t pid;               /* 0 for a time reservation */
+	long long expiry;        /* epoch seconds; 0 for a pid reservation */
+};
+
+struct iommu_group {
+	char *name;              /* directory name under /sys/kernel/iommu_groups */
+	struct pci_addr *members;
+	size_t n_members;
+};
+
+struct node {
+	char *name;
+	struct guest *guests;            /* sorted by vmid */
+	size_t n_guests, cap_guests;
+	struct reservation *reservations;
+	size_t n_reservations;
+	struct iommu_group *groups;
+	size_t n_groups;
+	struct mapping_table mappings;
+	struct problem_list problems;
+};
+
+enum {
+	NODE_LOAD_VMS = 1 << 0,
+	NODE_LOAD_CTS = 1 << 1,
+	NODE_LOAD_RUNNING = 1 << 2,      /* pid files, /proc, running containers */
+	NODE_LOAD_RESERVATIONS = 1 << 3,
+	NODE_LOAD_IOMMU = 1 << 4,
+	NODE_LOAD_HA = 1 << 5,
+	NODE_LOAD_ALL = 0x3f,
+};
+
+/* Load the parts of the node named by what. Returns 0 when anything could be
+ * read (problems hold what could not), -errno when nothing could. */
+int node_load(struct node *node, unsigned what);
+void node_release(struct node *node);
+
+/* Local node name: target of /etc/pve/local (nodes/<name>), else the short host name. */
+int node_local_name(char **ret);
+
+struct guest *node_find_guest(const struct node *node, unsigned vmid);
+/* Load a single guest (VM or CT, whichever exists) without reading the others. */
+int node_load_guest(struct node *node, unsigned vmid, unsigned what);
+
+/* The IOMMU group holding function a, or NULL. */
+const struct iommu_group *node_iommu_group_of(const struct node *node, const struct pci_addr *a);
+
+/* Running state straight from the node (no qm/pct): VM = pid file + /proc/<pid>/cmdline,
+ * CT = abstract socket @/var/lib/lxc/<vmid>/command in /proc/net/unix. */
+bool vm_running(unsigned vmid, pid_t *ret_pid);
+bool ct_running(unsigned vmid);
+
+int reservations_load(struct reservation **ret, size_t *ret_n, struct problem_list *problems);
+
+/* The driver bound to function a now (basename of the sysfs driver link), or NULL. */
+int pci_driver_of(const struct pci_addr *a, char **ret);
+/* Map a device node (/dev/dri/renderD128, /dev/dri/card0, /dev/nvidia0) to its PCI function
+ * through /sys/class/drm/<node>/device or /proc/driver/nvidia/gpus/<bdf>/information. */
+int device_node_to_pci(const char *devnode, struct pci_addr *ret);
+
+/* Validate a VMID as Proxmox does (100..999999999). */
+bool vmid_valid(unsigned long long vmid);
+int vmid_parse(const char *s, unsigned *ret);

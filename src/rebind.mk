@@ -1,0 +1,1 @@
+# src: see the files listed here

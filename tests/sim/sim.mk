@@ -1,0 +1,1 @@
+# tests/sim: see the files listed here

@@ -1,0 +1,23 @@
+/* The checks gpu-diag runs, grouped as the user sees them: host, card, function. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "gpuprobe.h"
+#include "report.h"
+
+struct diag_context {
+	struct report *report;
+	struct host_facts host;
+	struct pci_inventory inv;
+	struct iommu_member *members;
+	size_t n_members;
+	struct pci_access *pacc;     /* NULL: config space unreadable */
+};
+
+void diag_host(struct diag_context *ctx);
+/* Probe and judge the function inv.fns[i] (a GPU) and the other functions of its
+ * slot. passed_whole: a guest takes the whole card (SR-IOV check). */
+int diag_card(struct diag_context *ctx, size_t i, bool passed_whole);
+/* Reset verdict of inv.fns[i] (after diag_card probed it): used by the Proxmox layer. */
+enum verdict diag_reset_verdict(struct diag_context *ctx, size_t i);

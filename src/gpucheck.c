@@ -194,10 +194,7 @@ static bool is_vfio(const char *driver)
 
 void check_alive(const struct gpu_function *f, struct check_result *r)
 {
-	char addr[PCI_ADDR_STRLEN];
-	char what[64];
-	snprintf(what, sizeof(what), "%s answers on the bus", pci_addr_format(&f->addr, addr));
-	result_init(r, VERDICT_PASS, what);
+	result_init(r, VERDICT_PASS, "if it answers on the bus");
 	if (!f->cfg.readable) {
 		r->verdict = VERDICT_UNKNOWN;
 		SET(r->status, "config space not readable");
@@ -205,7 +202,8 @@ void check_alive(const struct gpu_function *f, struct check_result *r)
 		return;
 	}
 	SET(r->evidence, "vendor=0x%04x device=0x%04x", f->cfg.vendor, f->cfg.device);
-	if (f->cfg.all_ff || f->cfg.vendor == 0xffff) {
+	/* A VF's own vendor ID reads 0xffff by design (SR-IOV); only all-ff means gone. */
+	if (f->cfg.all_ff || (f->cfg.vendor == 0xffff && !f->is_vf)) {
 		r->verdict = VERDICT_FAIL;
 		SET(r->status, "fell off the bus (config space reads all ff)");
 		SET(r->hint, "the card no longer answers, usually after a failed reset: reboot the host (a cold boot for "
@@ -223,6 +221,10 @@ void check_driver(const struct gpu_function *f, struct check_result *r)
 	if (f->mdev_parent) {
 		r->verdict = VERDICT_PASS;
 		SET(r->status, "%s (vGPU parent: guests get mediated devices)", f->driver);
+		return;
+	}
+	if (f->sriov_numvfs > 0 && !f->is_vf) {
+		SET(r->status, "%s (SR-IOV parent: guests get its %d VFs)", f->driver[0] ? f->driver : "no driver", f->sriov_numvfs);
 		return;
 	}
 	if (is_vfio(f->driver)) {
@@ -292,6 +294,10 @@ void check_reset(const struct gpu_function *f, const struct reset_topology *t, s
 		SET(r->hint, "reboot the host; the card fell off the bus");
 		return;
 	}
+	if (f->cfg.caps_readable)
+		APPEND(r->evidence, " flr=%s af_flr=%s pm_no_soft_reset=%s", f->cfg.flr ? "yes" : "no",
+		       f->cfg.has_af && f->cfg.af_tp && f->cfg.af_flr ? "yes" : "no",
+		       !f->cfg.has_pm ? "(no pm)" : f->cfg.pm_no_soft_reset ? "yes" : "no");
 	if (f->has_reset_method && per_function_reset_listed(f->reset_method)) {
 		SET(r->status, "%s", f->reset_method);
 		return;
@@ -302,7 +308,7 @@ void check_reset(const struct gpu_function *f, const struct reset_topology *t, s
 			return;
 		}
 		r->verdict = VERDICT_UNKNOWN;
-		SET(r->status, "needs root");
+		SET(r->status, "config capabilities unreadable (needs root)");
 		SET(r->hint, "run as root to read FLR and power management from config space");
 		return;
 	}

@@ -181,7 +181,7 @@ int config_facts_read(struct pci_access *pacc, const struct pci_addr *a, struct 
 	for (size_t i = 0; i < sizeof(hdr); i++)
 		if (hdr[i] != 0xff)
 			ret->all_ff = false;
-	if (ret->all_ff || ret->vendor == 0xffff)
+	if (ret->all_ff)
 		goto out;
 	/* Without root the kernel hands out only the first 64 bytes. */
 	uint8_t probe[4];
@@ -268,6 +268,11 @@ static int inventory_add(struct pci_inventory *inv, struct udev_device *dev)
 	snprintf(f->driver, sizeof(f->driver), "%s", driver ? driver : "");
 	snprintf(f->sysfs_path, sizeof(f->sysfs_path), "%s", udev_device_get_syspath(dev));
 	f->on_root_bus = udev_device_get_parent_with_subsystem_devtype(dev, "pci", NULL) == NULL;
+	char physfn[64];
+	if (link_basename(f->sysfs_path, "physfn", physfn, sizeof(physfn)) >= 0) {
+		f->is_vf = true;
+		(void) pci_addr_parse(physfn, true, &f->physfn);
+	}
 	f->boot_vga = -1;
 	f->d3cold_allowed = -1;
 	f->cur_link_width = f->max_link_width = -1;
@@ -330,11 +335,7 @@ ssize_t pci_inventory_find(const struct pci_inventory *inv, const struct pci_add
 
 static void physfn_check(struct pci_inventory *inv, struct gpu_function *f)
 {
-	char name[64];
-	if (link_basename(f->sysfs_path, "physfn", name, sizeof(name)) < 0)
-		return;
-	f->is_vf = true;
-	if (pci_addr_parse(name, true, &f->physfn) < 0)
+	if (!f->is_vf)
 		return;
 	ssize_t p = pci_inventory_find(inv, &f->physfn);
 	if (p < 0)

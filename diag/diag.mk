@@ -13,3 +13,9 @@ diag_gpu_diag_CFLAGS = $(AM_CFLAGS) $(LIBUDEV_CFLAGS) $(LIBPCI_CFLAGS)
 diag_gpu_diag_LDADD = src/libpvegpu.a $(LIBUDEV_LIBS) $(LIBPCI_LIBS)
 
 dist_man_MANS += man/gpu-diag.8
+
+check_PROGRAMS += tests/unit/gpudump.t
+TESTS += tests/unit/gpudump.t
+tests_unit_gpudump_t_SOURCES = tests/unit/gpudump.t.c tests/unit/tap.h
+tests_unit_gpudump_t_CFLAGS = $(AM_CFLAGS) $(LIBPCI_CFLAGS)
+tests_unit_gpudump_t_LDADD = src/libpvegpu.a $(LIBUDEV_LIBS) $(LIBPCI_LIBS)

@@ -19,3 +19,5 @@ TESTS += tests/unit/gpudump.t
 tests_unit_gpudump_t_SOURCES = tests/unit/gpudump.t.c tests/unit/tap.h
 tests_unit_gpudump_t_CFLAGS = $(AM_CFLAGS) $(LIBPCI_CFLAGS)
 tests_unit_gpudump_t_LDADD = src/libpvegpu.a $(LIBUDEV_LIBS) $(LIBPCI_LIBS)
+
+TESTS += tests/bats/gpu-diag.bats

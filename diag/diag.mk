@@ -21,3 +21,7 @@ tests_unit_gpudump_t_CFLAGS = $(AM_CFLAGS) $(LIBPCI_CFLAGS)
 tests_unit_gpudump_t_LDADD = src/libpvegpu.a $(LIBUDEV_LIBS) $(LIBPCI_LIBS)
 
 TESTS += tests/bats/gpu-diag.bats
+
+check_PROGRAMS += tests/unit/gpuquick.t
+TESTS += tests/unit/gpuquick.t
+tests_unit_gpuquick_t_SOURCES = tests/unit/gpuquick.t.c tests/unit/tap.h

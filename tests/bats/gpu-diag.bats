@@ -43,6 +43,17 @@ variant() { # variant FIXTURE SED-EXPR: a modified copy of a recording
 	for o in --guest --json --quiet --strict --no-color --help --version; do assert_output --partial -- "$o"; done
 }
 
+@test "the man page documents every --help option and the exit status" {
+	man=$(sed 's/\\-/-/g' "$top_srcdir/man/gpu-diag.8")
+	run "$GPU_DIAG" --help
+	opts=$(echo "$output" | grep -o -- '--[a-z][a-z-]*' | sort -u)
+	[ -n "$opts" ]
+	for o in $opts; do
+		echo "$man" | grep -q -- "$o" || fail "man page lacks $o"
+	done
+	echo "$man" | grep -q '^.SH EXIT STATUS'
+}
+
 @test "--version prints the package version" {
 	run "$GPU_DIAG" --version
 	assert_success

@@ -52,6 +52,8 @@ void hostpci_release(struct hostpci *h);
  * line number and skipped; the rest is still read. file names the config in
  * problems (as the admin knows the path). */
 int vm_config_parse(const char *text, unsigned vmid, const char *file, struct vm_config *ret, struct problem_list *problems);
+/* Same over a mutable buffer, which it cuts into lines (no copy). */
+int vm_config_parse_buf(char *buf, unsigned vmid, const char *file, struct vm_config *ret, struct problem_list *problems);
 /* Read /etc/pve/qemu-server/<vmid>.conf under the root prefix. -ENOENT when absent. */
 int vm_config_load(unsigned vmid, struct vm_config *ret, struct problem_list *problems);
 void vm_config_release(struct vm_config *c);

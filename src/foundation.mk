@@ -9,13 +9,14 @@ src_libpvegpu_a_SOURCES += \
 	src/pci_addr.h src/pci_addr.c \
 	src/vmconf.h src/vmconf.c \
 	src/mapping.h src/mapping.c \
-	src/lxcconf.h \
+	src/lxcconf.h src/lxcconf.c \
 	src/node.h
 
-UNIT_TESTS = tests/unit/pci_addr.t tests/unit/vmconf.t tests/unit/mapping.t
+UNIT_TESTS = tests/unit/pci_addr.t tests/unit/vmconf.t tests/unit/mapping.t tests/unit/lxcconf.t
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 EXTRA_DIST += tests/unit/fixture.h
 tests_unit_pci_addr_t_SOURCES = tests/unit/pci_addr.t.c tests/unit/tap.h
 tests_unit_vmconf_t_SOURCES = tests/unit/vmconf.t.c
 tests_unit_mapping_t_SOURCES = tests/unit/mapping.t.c
+tests_unit_lxcconf_t_SOURCES = tests/unit/lxcconf.t.c

@@ -302,6 +302,7 @@ int vm_config_parse_buf(char *buf, unsigned vmid, const char *file, struct vm_co
 				problem_add(problems, file, lineno, "%s: %s", key, err ? err : "invalid value");
 				continue;
 			}
+			h.line = lineno;
 			r = section == SECTION_PENDING ? add_hostpci(&c.pending_hostpci, &c.n_pending_hostpci, &h)
 						       : add_hostpci(&c.hostpci, &c.n_hostpci, &h);
 			if (r < 0) {

@@ -18,6 +18,7 @@ struct prop {
 /* One hostpciN value: "[host=]ID[;ID...][,key=value...]" or "mapping=NAME,...". */
 struct hostpci {
 	unsigned index;           /* N of hostpciN */
+	unsigned line;            /* line in the config file (0 when parsed alone) */
 	char *value;              /* the property string as written */
 	struct pci_addr *host;    /* host= ids in order: one device set */
 	size_t n_host;

@@ -10,7 +10,9 @@ src_libpvegpu_a_SOURCES += \
 	src/vmconf.h src/vmconf.c \
 	src/mapping.h src/mapping.c \
 	src/lxcconf.h src/lxcconf.c \
-	src/node.h
+	src/node.h src/node.c src/guest.h src/guest.c \
+	src/running.c src/reservations.c src/iommu.c src/devnode.c src/ha.c src/holders.c \
+	src/conflict.h src/conflict.c
 
 UNIT_TESTS = tests/unit/pci_addr.t tests/unit/vmconf.t tests/unit/mapping.t tests/unit/lxcconf.t
 check_PROGRAMS += $(UNIT_TESTS)

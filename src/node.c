@@ -57,6 +57,8 @@ static int cmp_guest(const void *a, const void *b)
 struct guest *node_find_guest(const struct node *node, unsigned vmid)
 {
 	struct guest key = { .vmid = vmid };
+	if (node->n_guests == 0)
+		return NULL;
 	return bsearch(&key, node->guests, node->n_guests, sizeof(*node->guests), cmp_guest);
 }
 
@@ -245,7 +247,7 @@ static void load_running(struct node *node, struct guest *from, struct guest *to
 				problem_add(&node->problems, "/proc/net/unix", 0, "cannot read: %s", strerror(-r));
 			have_cts = true;
 		}
-		g->running = bsearch(&g->vmid, cts, n_cts, sizeof(*cts), cmp_unsigned) != NULL;
+		g->running = n_cts > 0 && bsearch(&g->vmid, cts, n_cts, sizeof(*cts), cmp_unsigned) != NULL;
 	}
 }
 

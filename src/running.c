@@ -101,5 +101,5 @@ bool ct_running(unsigned vmid)
 	size_t n;
 	if (ct_running_list(&list, &n) < 0)
 		return false;
-	return bsearch(&vmid, list, n, sizeof(*list), cmp_unsigned) != NULL;
+	return n > 0 && bsearch(&vmid, list, n, sizeof(*list), cmp_unsigned) != NULL;
 }

@@ -1,10 +1,12 @@
 # Infrastructure for the hook: running commands, acting on guests, the hook's
 # config, the parked-guest state and the hook's log.
 src_libpvegpu_a_SOURCES += \
-	src/subprocess.h src/subprocess.c
+	src/subprocess.h src/subprocess.c \
+	src/hookconf.h src/hookconf.c
 
-INFRA_TESTS = tests/unit/subprocess.t
+INFRA_TESTS = tests/unit/subprocess.t tests/unit/hookconf.t
 check_PROGRAMS += $(INFRA_TESTS)
 TESTS += $(INFRA_TESTS)
 EXTRA_DIST += tests/unit/testdir.h
 tests_unit_subprocess_t_SOURCES = tests/unit/subprocess.t.c tests/unit/testdir.h
+tests_unit_hookconf_t_SOURCES = tests/unit/hookconf.t.c tests/unit/testdir.h

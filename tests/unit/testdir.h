@@ -17,7 +17,7 @@ static int testdir_rm_one(const char *p, const struct stat *st, int flag, struct
 /* Create ./<name>.XXXXXX in the current directory (the build dir) and return its absolute path. */
 static inline char *testdir_create(const char *name)
 {
-	static char path[PATH_MAX];
+	static char path[PATH_MAX - 64];
 	char cwd[PATH_MAX - 128];
 	if (!getcwd(cwd, sizeof(cwd)))
 		abort();

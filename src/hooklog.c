@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <syslog.h>
@@ -152,8 +153,16 @@ int hooklog_start(const struct hooklog_targets *t, const char *phase, unsigned v
 	return 0;
 }
 
+void hooklog_relay(const char *line, void *userdata)
+{
+	const char *prefix = userdata;
+	if (!strempty(line))
+		hooklog(HOOKLOG_INFO, "%s%s", prefix ? prefix : "", line);
+}
+
 int hooklog_open(const char *phase, unsigned vmid)
 {
+	signal(SIGPIPE, SIG_IGN);
 	_cleanup_free_ char *path = root_path(HOOKLOG_PATH);
 	struct hooklog_targets t = {
 		.out_fd = STDOUT_FILENO,

@@ -31,7 +31,9 @@ struct hooklog_targets {
 int hooklog_start(const struct hooklog_targets *t, const char *phase, unsigned vmid);
 
 /* The hook's targets: stdout, HOOKLOG_PATH under the root prefix, and syslog
- * (only when the root prefix is "/", so tests on a fake node stay out of it). */
+ * (only when the root prefix is "/", so tests on a fake node stay out of it).
+ * Also ignores SIGPIPE: when vzdump goes away (vzdump --stop), a park or
+ * restore in progress must finish; the failed write shows in hooklog_out_error(). */
 int hooklog_open(const char *phase, unsigned vmid);
 
 /* One message; a message with newlines becomes several lines. Warnings and
@@ -40,6 +42,10 @@ void hooklog(enum hooklog_level level, const char *fmt, ...) _printf_(2, 3);
 #define log_info(...) hooklog(HOOKLOG_INFO, __VA_ARGS__)
 #define log_warning(...) hooklog(HOOKLOG_WARNING, __VA_ARGS__)
 #define log_error(...) hooklog(HOOKLOG_ERROR, __VA_ARGS__)
+
+/* A spawn_line_fn (subprocess.h) that logs a child's output line as info, after
+ * the prefix given as userdata (a const char *, or NULL). Empty lines are dropped. */
+void hooklog_relay(const char *line, void *userdata);
 
 /* -errno of the first failed write to out_fd (e.g. -EPIPE), or 0: a failed
  * write of stdout is an error for the program. */

@@ -73,6 +73,15 @@ int main(void)
 	ok(matches(log, " job-end - \\[[0-9]+\\] info: restored VM 104$"), "job phase logged without vmid, appended");
 	hooklog_close();
 
+	ftruncate(out, 0);
+	lseek(out, 0, SEEK_SET);
+	hooklog_start(&t, "backup-start", 102);
+	hooklog_relay("VM 104 shut down", (void *)"qm: ");
+	hooklog_relay("", (void *)"qm: ");
+	hooklog_relay("plain", NULL);
+	is_str(slurp_fd(out), "qm: VM 104 shut down\nplain\n", "child output relayed with a prefix, empty lines dropped");
+	hooklog_close();
+
 	/* A symlink planted at the log: not followed, reported once, the hook goes on. */
 	char victim[PATH_MAX], link_path[PATH_MAX];
 	snprintf(victim, sizeof(victim), "%s/victim", dir);

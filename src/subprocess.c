@@ -290,6 +290,54 @@ int spawn_run(const char *path, char *const argv[], const struct spawn_opts *opt
 	return supervise(pid, rfd, opts, ret);
 }
 
+/* Copy the chained hook's output byte for byte to our own stdout and stderr
+ * until it exits: through our pipes, so nothing it leaves behind holds vzdump's. */
+static int relay_raw(pid_t pid, int out_fd, int err_fd, struct spawn_result *ret)
+{
+	struct pollfd p[2] = { { .fd = out_fd, .events = POLLIN }, { .fd = err_fd, .events = POLLIN } };
+	const int to[2] = { STDOUT_FILENO, STDERR_FILENO };
+	long long exited_at = -1;
+	int status = 0;
+
+	for (;;) {
+		if (exited_at < 0) {
+			pid_t w = waitpid(pid, &status, WNOHANG);
+			if (w == pid)
+				exited_at = now_ms();
+			else if (w < 0 && errno != EINTR)
+				return -errno;
+		}
+		bool open = p[0].fd >= 0 || p[1].fd >= 0;
+		if (exited_at >= 0 && (!open || now_ms() - exited_at >= DRAIN_AFTER_EXIT_MS))
+			break;
+		int r = poll(p, 2, exited_at >= 0 ? 20 : POLL_STEP_MS);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		for (size_t i = 0; r > 0 && i < 2; i++) {
+			if (p[i].fd < 0 || !p[i].revents)
+				continue;
+			char chunk[4096];
+			ssize_t k = read(p[i].fd, chunk, sizeof(chunk));
+			if (k < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (k <= 0) {
+				p[i].fd = -1;
+				continue;
+			}
+			/* A vanished task log must not block the hook: keep draining regardless. */
+			for (ssize_t done = 0, w; done < k; done += w) {
+				w = write(to[i], chunk + done, (size_t)(k - done));
+				if (w < 0 && errno == EINTR)
+					w = 0;
+				else if (w < 0)
+					break;
+			}
+		}
+	}
+	result_from_status(status, ret);
+	return 0;
+}
+
 int spawn_chain(const char *path, char *const argv[], char *const envp[], struct spawn_result *ret)
 {
 	*ret = (struct spawn_result){ .exit_code = -1 };
@@ -299,6 +347,18 @@ int spawn_chain(const char *path, char *const argv[], char *const envp[], struct
 	/* Our own lines must come before the chained hook's in the task log. */
 	fflush(stdout);
 	fflush(stderr);
+
+	int po[2], pe[2];
+	if (pipe2(po, O_CLOEXEC) < 0)
+		return -errno;
+	_cleanup_close_ int out_r = po[0];
+	_cleanup_close_ int out_w = po[1];
+	if (pipe2(pe, O_CLOEXEC) < 0)
+		return -errno;
+	_cleanup_close_ int err_r = pe[0];
+	_cleanup_close_ int err_w = pe[1];
+	if (fcntl(out_r, F_SETFL, O_NONBLOCK) < 0 || fcntl(err_r, F_SETFL, O_NONBLOCK) < 0)
+		return -errno;
 
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -310,7 +370,9 @@ int spawn_chain(const char *path, char *const argv[], char *const envp[], struct
 		posix_spawn_file_actions_destroy(&fa);
 		return r;
 	}
-	r = actions_close_rest(&fa);
+	if ((r = -posix_spawn_file_actions_adddup2(&fa, out_w, 1)) == 0 &&
+	    (r = -posix_spawn_file_actions_adddup2(&fa, err_w, 2)) == 0)
+		r = actions_close_rest(&fa);
 	pid_t pid = 0;
 	if (r == 0)
 		r = -posix_spawn(&pid, path, &fa, &attr, argv, envp);
@@ -319,12 +381,9 @@ int spawn_chain(const char *path, char *const argv[], char *const envp[], struct
 	if (r < 0)
 		return r;
 
-	int status;
-	r = wait_child(pid, &status);
-	if (r < 0)
-		return r;
-	result_from_status(status, ret);
-	return 0;
+	close(TAKE_FD(out_w));
+	close(TAKE_FD(err_w));
+	return relay_raw(pid, out_r, err_r, ret);
 }
 
 const char *spawn_result_describe(const struct spawn_result *r, int timeout_ms, char *buf, size_t size)

@@ -34,9 +34,11 @@ struct spawn_result {
  * its end (see ret), or -errno when it could not be started. */
 int spawn_run(const char *path, char *const argv[], const struct spawn_opts *opts, struct spawn_result *ret);
 
-/* The chain: feature. Run path with exactly argv and envp (the caller's), stdin,
- * stdout and stderr inherited untouched, other fds closed, no timeout (vzdump
- * has none either). Returns 0 and ret filled, or -errno when not started. */
+/* The chain: feature. Run path with exactly argv and envp (the caller's), stdin
+ * inherited, other fds closed, no timeout (vzdump has none either). Its stdout
+ * and stderr are copied byte for byte to ours through pipes until it exits, so
+ * anything it leaves running in the background never holds vzdump's pipes.
+ * Returns 0 and ret filled (last_line unused), or -errno when not started. */
 int spawn_chain(const char *path, char *const argv[], char *const envp[], struct spawn_result *ret);
 
 /* The environment given to children of spawn_run: PATH=/usr/sbin:/usr/bin:/sbin:/bin,

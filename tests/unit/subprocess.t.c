@@ -183,6 +183,67 @@ static void test_chain(const char *dir)
 	free(got);
 }
 
+static char *read_all(const char *path)
+{
+	char *got = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	if (getdelim(&got, &len, '\0', f) < 0) {
+		free(got);
+		got = strdup("");
+	}
+	fclose(f);
+	return got;
+}
+
+/* The chained hook's output reaches our stdout/stderr byte for byte; a child it
+ * leaves behind does not keep us (or vzdump) waiting. */
+static void test_chain_output(const char *dir)
+{
+	char script[PATH_MAX], out[PATH_MAX], err[PATH_MAX];
+	snprintf(script, sizeof(script) - 64, "%s", dir);
+	strcat(script, "/noisy-hook");
+	snprintf(out, sizeof(out) - 64, "%s", dir);
+	strcat(out, "/our-stdout");
+	snprintf(err, sizeof(err) - 64, "%s", dir);
+	strcat(err, "/our-stderr");
+	FILE *f = fopen(script, "w");
+	fputs("#!/bin/sh\nprintf 'line one\\n\\n  spaced\\tx\\r\\nno newline'\necho oops >&2\n"
+	      "sleep 3 &\nexit 0\n", f);
+	fclose(f);
+	chmod(script, 0755);
+
+	fflush(stdout);
+	int saved_out = dup(1), saved_err = dup(2);
+	int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fo, 1);
+	dup2(fe, 2);
+	close(fo);
+	close(fe);
+	char *argv[] = { script, (char *)"job-end", NULL };
+	char *envp[] = { (char *)"LC_ALL=C", NULL };
+	struct spawn_result r;
+	long long t0 = now_ms();
+	int rc = spawn_chain(script, argv, envp, &r);
+	long long took = now_ms() - t0;
+	dup2(saved_out, 1);
+	dup2(saved_err, 2);
+	close(saved_out);
+	close(saved_err);
+
+	is_int(rc, 0, "noisy chained hook ran");
+	is_int(r.exit_code, 0, "exit code 0");
+	ok(took < 1500, "a background child of the chained hook does not hold us (%lld ms)", took);
+	char *got = read_all(out);
+	is_str(got, "line one\n\n  spaced\tx\r\nno newline", "stdout passed through byte for byte");
+	free(got);
+	got = read_all(err);
+	is_str(got, "oops\n", "stderr passed through to stderr");
+	free(got);
+}
+
 int main(void)
 {
 	char *dir = testdir_create("subprocess.t");
@@ -191,6 +252,7 @@ int main(void)
 	test_grandchild_keeps_pipe();
 	test_fds_and_env();
 	test_chain(dir);
+	test_chain_output(dir);
 	testdir_remove(dir);
 	return tap_done();
 }

@@ -129,7 +129,7 @@ static bool guest_holds(const struct node *node, const struct guest *g, const st
 			_cleanup_free_ struct pci_addr *fns = NULL;
 			int n = pci_addr_expand(&set->addrs[i], &fns);
 			for (int k = 0; k < n; k++)
-				if (pci_addr_set_contains(want, &fns[k])) {
+				if (pci_addr_set_overlaps(want, &fns[k])) {
 					*ret_addr = fns[k];
 					return true;
 				}
@@ -159,7 +159,7 @@ static int collect_holders(const struct node *node, unsigned self, const struct 
 {
 	for (size_t i = 0; i < node->n_reservations; i++) {
 		const struct reservation *r = &node->reservations[i];
-		if (r->vmid == self || !pci_addr_set_contains(want, &r->addr) || !reservation_live(node, r))
+		if (r->vmid == self || !pci_addr_set_overlaps(want, &r->addr) || !reservation_live(node, r))
 			continue;
 		if (find_holder(*ret, *ret_n, r->vmid))
 			continue;

@@ -102,12 +102,10 @@ static void sibling_checks(struct diag_context *ctx, size_t j)
 	report_check(ctx->report, "power", &r);
 }
 
-enum verdict diag_reset_verdict(struct diag_context *ctx, size_t i)
+void diag_reset_result(struct diag_context *ctx, size_t i, struct check_result *ret)
 {
-	struct check_result r;
 	struct reset_topology t = topology_of(&ctx->inv, &ctx->inv.fns[i]);
-	check_reset(&ctx->inv.fns[i], &t, &r);
-	return r.verdict;
+	check_reset(&ctx->inv.fns[i], &t, ret);
 }
 
 int diag_card(struct diag_context *ctx, size_t i, bool passed_whole)

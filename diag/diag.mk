@@ -8,7 +8,8 @@ TESTS += tests/unit/gpucheck.t
 tests_unit_gpucheck_t_SOURCES = tests/unit/gpucheck.t.c tests/unit/tap.h
 
 sbin_PROGRAMS += diag/gpu-diag
-diag_gpu_diag_SOURCES = diag/gpu-diag.c diag/checks.h diag/checks.c diag/report.h diag/report.c
+diag_gpu_diag_SOURCES = diag/gpu-diag.c diag/checks.h diag/checks.c diag/report.h diag/report.c \
+	diag/guests.h diag/guests.c
 diag_gpu_diag_CFLAGS = $(AM_CFLAGS) $(LIBUDEV_CFLAGS) $(LIBPCI_CFLAGS)
 diag_gpu_diag_LDADD = src/libpvegpu.a $(LIBUDEV_LIBS) $(LIBPCI_LIBS)
 

@@ -7,6 +7,7 @@
 
 #include "checks.h"
 #include "gpuprobe.h"
+#include "guests.h"
 #include "pci_addr.h"
 #include "report.h"
 
@@ -98,29 +99,30 @@ static bool want_color(const struct options *o)
 
 /* The functions to check: the given devices (a slot gives its GPU functions,
  * or all of them when none is display-class), else every display-class function. */
-static int pick_targets(const struct options *o, const struct pci_inventory *inv, bool *picked, const char **ret_missing, char *missing_buf)
+static int pick_targets(const struct pci_addr *wanted, size_t n_wanted, const struct pci_inventory *inv, bool *picked,
+			const char **ret_missing, char *missing_buf)
 {
 	size_t n = 0;
-	for (size_t d = 0; d < o->n_devices; d++) {
+	for (size_t d = 0; d < n_wanted; d++) {
 		size_t found = 0, display = 0;
 		for (size_t i = 0; i < inv->n; i++)
-			if (pci_addr_overlaps(&o->devices[d], &inv->fns[i].addr)) {
+			if (pci_addr_overlaps(&wanted[d], &inv->fns[i].addr)) {
 				found++;
 				display += pci_class_is_display(inv->fns[i].class_code);
 			}
 		if (!found) {
-			*ret_missing = pci_addr_format(&o->devices[d], missing_buf);
+			*ret_missing = pci_addr_format(&wanted[d], missing_buf);
 			return -ENODEV;
 		}
 		for (size_t i = 0; i < inv->n; i++)
-			if (pci_addr_overlaps(&o->devices[d], &inv->fns[i].addr) &&
-			    (o->devices[d].has_func || !display || pci_class_is_display(inv->fns[i].class_code))) {
+			if (pci_addr_overlaps(&wanted[d], &inv->fns[i].addr) &&
+			    (wanted[d].has_func || !display || pci_class_is_display(inv->fns[i].class_code))) {
 				if (!picked[i])
 					n++;
 				picked[i] = true;
 			}
 	}
-	if (o->n_devices == 0)
+	if (n_wanted == 0)
 		for (size_t i = 0; i < inv->n; i++)
 			if (pci_class_is_display(inv->fns[i].class_code)) {
 				picked[i] = true;
@@ -133,7 +135,10 @@ static int run(const struct options *o)
 {
 	struct report rp;
 	struct diag_context ctx = { .report = &rp };
+	struct diag_guests guests = { 0 };
 	_cleanup_free_ bool *picked = NULL;
+	_cleanup_free_ struct pci_addr *wanted = NULL;
+	size_t n_wanted = 0, cap_wanted = 0;
 	_cleanup_free_ char *pci_error = NULL;
 	char error[256] = "", missing[PCI_ADDR_STRLEN];
 	const char *missing_id = NULL;
@@ -159,12 +164,56 @@ static int run(const struct options *o)
 		report_note(&rp, "config space is not readable: checks that need it say UNKNOWN");
 		error[0] = '\0';
 	}
-	picked = calloc(ctx.inv.n ? ctx.inv.n : 1, sizeof(*picked));
-	if (!picked) {
-		snprintf(error, sizeof(error), "%s", strerror(ENOMEM));
+	r = diag_guests_load(&guests);
+	if (r < 0 && o->guest) {
+		snprintf(error, sizeof(error), "cannot read the guests of this node: %s", strerror(-r));
 		goto finish;
+	} else if (r < 0) {
+		report_note(&rp, "the guests of this node could not be read: guest checks skipped");
+	} else if (!guests.loaded && o->guest) {
+		snprintf(error, sizeof(error), "no Proxmox VE node here (no /etc/pve): cannot look up guest %u", o->guest);
+		goto finish;
+	} else if (!guests.loaded) {
+		report_note(&rp, "no Proxmox VE node here (no /etc/pve): guest checks skipped");
 	}
-	r = pick_targets(o, &ctx.inv, picked, &missing_id, missing);
+	for (size_t p = 0; p < guests.node.problems.n; p++) {
+		const struct problem *pr = &guests.node.problems.items[p];
+		char line[512];
+		if (pr->file && pr->line)
+			snprintf(line, sizeof(line), "%s:%u: %s", pr->file, pr->line, pr->message);
+		else
+			snprintf(line, sizeof(line), "%s%s%s", pr->file ? pr->file : "", pr->file ? ": " : "", pr->message);
+		report_note(&rp, line);
+	}
+	for (size_t d = 0; d < o->n_devices; d++) {
+		struct pci_addr *a = array_push(&wanted, &n_wanted, &cap_wanted, sizeof(*a));
+		if (!a)
+			goto oom;
+		*a = o->devices[d];
+	}
+	if (o->guest) {
+		_cleanup_free_ struct pci_addr *devs = NULL;
+		r = diag_guest_devices(&guests, o->guest, &devs);
+		if (r == -ENOENT) {
+			snprintf(error, sizeof(error), "no guest %u on this node", o->guest);
+			goto finish;
+		} else if (r < 0) {
+			goto oom;
+		} else if (r == 0) {
+			snprintf(error, sizeof(error), "guest %u uses no PCI device", o->guest);
+			goto finish;
+		}
+		for (int d = 0; d < r; d++) {
+			struct pci_addr *a = array_push(&wanted, &n_wanted, &cap_wanted, sizeof(*a));
+			if (!a)
+				goto oom;
+			*a = devs[d];
+		}
+	}
+	picked = calloc(ctx.inv.n ? ctx.inv.n : 1, sizeof(*picked));
+	if (!picked)
+		goto oom;
+	r = pick_targets(wanted, n_wanted, &ctx.inv, picked, &missing_id, missing);
 	if (r == -ENODEV) {
 		snprintf(error, sizeof(error), "no PCI device %s on this host", missing_id);
 		goto finish;
@@ -176,13 +225,22 @@ static int run(const struct options *o)
 	for (size_t i = 0; i < ctx.inv.n; i++) {
 		if (!picked[i])
 			continue;
-		r = diag_card(&ctx, i, false);
+		_cleanup_free_ struct card_user *users = NULL;
+		int n_users = diag_card_users(&guests, &ctx.inv.fns[i].addr, &users);
+		if (n_users < 0)
+			goto oom;
+		r = diag_card(&ctx, i, n_users > 0);
+		if (r >= 0)
+			r = diag_card_guests(&ctx, &guests, i);
 		if (r < 0) {
 			char addr[PCI_ADDR_STRLEN];
 			snprintf(error, sizeof(error), "cannot read %s: %s", pci_addr_format(&ctx.inv.fns[i].addr, addr), strerror(-r));
 			goto finish;
 		}
 	}
+	goto finish;
+oom:
+	snprintf(error, sizeof(error), "%s", strerror(ENOMEM));
 finish:
 	status = report_finish(&rp, o->strict, error[0] ? error : NULL);
 	fflush(stdout);
@@ -190,6 +248,7 @@ finish:
 		fprintf(stderr, "%s: %s\n", PROG, error);
 	report_release(&rp);
 	gpu_pci_close(ctx.pacc);
+	diag_guests_release(&guests);
 	free(ctx.members);
 	pci_inventory_release(&ctx.inv);
 	return status;

@@ -135,3 +135,19 @@ void check_iommu_group(const struct gpu_function *f, const struct group_member *
 bool check_link(const struct gpu_function *f, struct check_result *r);
 /* passed_whole: the whole card (PF) is given to a guest. False when no SR-IOV. */
 bool check_sriov(const struct gpu_function *f, bool passed_whole, struct check_result *r);
+
+/* Proxmox layer: the guests that use a card, as plain data. */
+struct card_user {
+	unsigned vmid;
+	bool is_ct;
+	bool running;
+	bool template;
+};
+
+/* Which guests use the card: none INFO, one PASS, several WARN (the hook's case). */
+void check_card_users(const struct card_user *users, size_t n, struct check_result *r);
+/* Who holds the card now (holder NULL: nobody). A container holding it through
+ * the host driver while VMs use it: WARN. */
+void check_card_holder(const struct card_user *holder, const char *source, size_t n_vm_users, struct check_result *r);
+/* The backup of a stopped VM starts it with the card: FAIL unless reset is PASS. */
+void check_stopped_vm_backup(const struct card_user *vm, const struct check_result *reset, struct check_result *r);

@@ -309,8 +309,38 @@ static void test_host(void)
 	ok(!pci_bus_reset_quirked(0x10de, 0x2206), "RTX 3080 not quirked");
 }
 
+static void test_proxmox(void)
+{
+	struct check_result r, reset = { .verdict = VERDICT_PASS, .status = "flr" };
+	struct card_user users[2] = { { .vmid = 101 }, { .vmid = 104, .running = true } };
+	check_card_users(users, 0, &r);
+	is_int(r.verdict, VERDICT_INFO, "no guest: INFO");
+	check_card_users(users, 1, &r);
+	is_int(r.verdict, VERDICT_PASS, "one guest: PASS");
+	check_card_users(users, 2, &r);
+	is_int(r.verdict, VERDICT_WARN, "two guests: WARN");
+	is_str(r.status, "VM 101 (stopped), VM 104 (running)", "status lists the guests");
+	check_card_holder(NULL, NULL, 2, &r);
+	is_int(r.verdict, VERDICT_PASS, "nobody holds it: PASS");
+	check_card_holder(&users[1], "reservation", 2, &r);
+	is_int(r.verdict, VERDICT_INFO, "held by a VM: INFO");
+	struct card_user ct = { .vmid = 200, .is_ct = true, .running = true };
+	check_card_holder(&ct, "container", 1, &r);
+	is_int(r.verdict, VERDICT_WARN, "held by a container while a VM uses it: WARN");
+	check_stopped_vm_backup(&users[0], &reset, &r);
+	is_int(r.verdict, VERDICT_PASS, "stopped VM, card resets: PASS");
+	reset.verdict = VERDICT_WARN;
+	check_stopped_vm_backup(&users[0], &reset, &r);
+	is_int(r.verdict, VERDICT_FAIL, "stopped VM, reset only WARN: FAIL");
+	ok(strstr(r.what, "VM 101"), "names the VM");
+	reset.verdict = VERDICT_UNKNOWN;
+	check_stopped_vm_backup(&users[0], &reset, &r);
+	is_int(r.verdict, VERDICT_UNKNOWN, "reset unknown without root: UNKNOWN, not FAIL");
+}
+
 int main(void)
 {
+	test_proxmox();
 	test_reset();
 	test_power();
 	test_driver();

@@ -243,3 +243,58 @@ variant() { # variant FIXTURE SED-EXPR: a modified copy of a recording
 	assert_failure 3
 	assert_output --partial "gpu-diag: no PCI device 0000:05:00.0 on this host"
 }
+
+@test "Proxmox: guests of the card, its holder, and a stopped VM whose card resets" {
+	need_umockdev
+	load fakenode
+	fake_node pve1
+	group 14 0000:01:00.0 0000:01:00.1
+	printf 'name: win\nmemory: 8192\nhostpci0: 0000:01:00,pcie=1,x-vga=1\n' | fake_vm 101
+	printf 'name: linux\nhostpci0: 01:00.0\nhostpci1: 01:00.1\n' | fake_vm 104
+	printf 'name: nogpu\nmemory: 1024\n' | fake_vm 105
+	fake_running_vm 104 4242
+	fake_reservation "0000:01:00.0 104 pid:4242"
+	diag "$FIX/nvidia-rtx3080-vfio.umockdev"
+	assert_success
+	assert_line --regexp '^0000:01:00\.0: Checking the guests using it \.+ WARN \(VM 101 \(stopped\), VM 104 \(running\): several guests'
+	assert_line --regexp '^0000:01:00\.0: Checking who holds it now \.+ INFO \(VM 104 \(reservation\)\)'
+	assert_line --regexp '^0000:01:00\.0: Checking the backup of stopped VM 101 \.+ PASS'
+	refute_output --partial "stopped VM 104"
+	refute_output --partial "no Proxmox VE node"
+}
+
+@test "Proxmox: a stopped VM whose card has no sure reset FAILs" {
+	need_umockdev
+	load fakenode
+	fake_node pve1
+	group 14 0000:01:00.0 0000:01:00.1
+	printf 'hostpci0: 0000:01:00.0,pcie=1\n' | fake_vm 101
+	f=$(variant nvidia-rtx3080-vfio.umockdev '/0000:01:00.1$/,/^$/s|drivers/vfio-pci|drivers/snd_hda_intel|')
+	diag "$f" --json
+	assert_failure 2
+	echo "$output" | jq -e '.sections[] | select(.kind == "guests") | .checks[] | select(.check == "backup_101") |
+		.verdict == "FAIL" and (.hint | contains("may hang or leave the card dead"))'
+}
+
+@test "--guest checks the cards of one guest; an unknown or GPU-less guest exits 3" {
+	need_umockdev
+	load fakenode
+	fake_node pve1
+	group 20 0000:0c:00.0 0000:0c:00.1
+	printf 'hostpci0: 0c:00,pcie=1\n' | fake_vm 120
+	printf 'memory: 1024\n' | fake_vm 121
+	diag "$FIX/amd-navi10-no-vendor-reset.umockdev" --guest 120
+	assert_failure 2
+	assert_line --regexp '^0000:0c:00\.0: Checking for the AMD reset bug \.+ FAIL'
+	assert_line --regexp '^0000:0c:00\.0: Checking the backup of stopped VM 120 \.+ PASS'
+	diag "$FIX/amd-navi10-no-vendor-reset.umockdev" --guest 999
+	assert_failure 3
+	assert_output --partial "gpu-diag: no guest 999 on this node"
+	diag "$FIX/amd-navi10-no-vendor-reset.umockdev" --guest 121
+	assert_failure 3
+	assert_output --partial "gpu-diag: guest 121 uses no PCI device"
+	rm -r "$ROOT/etc/pve"
+	diag "$FIX/amd-navi10-no-vendor-reset.umockdev" --guest 120
+	assert_failure 3
+	assert_output --partial "no Proxmox VE node here"
+}

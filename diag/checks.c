@@ -96,7 +96,7 @@ static void sibling_checks(struct diag_context *ctx, size_t j)
 	function_section(ctx, s, "function of the card");
 	check_alive(s, &r);
 	report_check(ctx->report, "alive", &r);
-	check_driver(s, &r);
+	check_driver(s, ctx->host.vfio_ids, &r);
 	report_check(ctx->report, "driver", &r);
 	check_power(s, &r);
 	report_check(ctx->report, "power", &r);
@@ -133,7 +133,7 @@ int diag_card(struct diag_context *ctx, size_t i, bool passed_whole)
 	function_section(ctx, f, !pci_class_is_display(f->class_code) ? "device" : f->is_vf ? "GPU (SR-IOV VF)" : "GPU");
 	check_alive(f, &r);
 	report_check(ctx->report, "alive", &r);
-	check_driver(f, &r);
+	check_driver(f, ctx->host.vfio_ids, &r);
 	report_check(ctx->report, "driver", &r);
 	check_power(f, &r);
 	report_check(ctx->report, "power", &r);
@@ -150,8 +150,13 @@ int diag_card(struct diag_context *ctx, size_t i, bool passed_whole)
 	if (check_sriov(f, passed_whole, &r))
 		report_check(ctx->report, "sriov", &r);
 
+	return 0;
+}
+
+void diag_card_functions(struct diag_context *ctx, size_t i)
+{
+	const struct gpu_function *f = &ctx->inv.fns[i];
 	for (size_t j = 0; j < ctx->inv.n; j++)
 		if (card_function(f, &ctx->inv.fns[j]) && !pci_class_is_display(ctx->inv.fns[j].class_code))
 			sibling_checks(ctx, j);
-	return 0;
 }

@@ -19,5 +19,7 @@ void diag_host(struct diag_context *ctx);
 /* Probe and judge the function inv.fns[i] (a GPU) and the other functions of its
  * slot. passed_whole: a guest takes the whole card (SR-IOV check). */
 int diag_card(struct diag_context *ctx, size_t i, bool passed_whole);
+/* The checks of the card's other functions (after diag_card). */
+void diag_card_functions(struct diag_context *ctx, size_t i);
 /* Reset check of inv.fns[i] (after diag_card probed it): used by the Proxmox layer. */
 void diag_reset_result(struct diag_context *ctx, size_t i, struct check_result *ret);

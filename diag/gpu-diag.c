@@ -232,6 +232,8 @@ static int run(const struct options *o)
 		r = diag_card(&ctx, i, n_users > 0);
 		if (r >= 0)
 			r = diag_card_guests(&ctx, &guests, i);
+		if (r >= 0)
+			diag_card_functions(&ctx, i);
 		if (r < 0) {
 			char addr[PCI_ADDR_STRLEN];
 			snprintf(error, sizeof(error), "cannot read %s: %s", pci_addr_format(&ctx.inv.fns[i].addr, addr), strerror(-r));

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gpucheck.h"
 #include "macro.h"
@@ -143,7 +144,7 @@ void check_host_iommu(const struct host_facts *h, struct check_result *r)
 		SET(r->hint, "enable VT-d (Intel) or AMD-Vi/IOMMU (AMD) in the BIOS/UEFI setup, then reboot");
 	} else {
 		r->verdict = VERDICT_FAIL;
-		SET(r->status, "no IOMMU groups");
+		SET(r->status, "%s", h->iommu_groups > 0 ? "no IOMMU unit in /sys/class/iommu" : "no IOMMU groups");
 		SET(r->hint, "add intel_iommu=on (Intel, kernels before 6.8) to the kernel command line and reboot; "
 		    "on AMD the IOMMU is on by default when enabled in the BIOS");
 	}
@@ -211,12 +212,25 @@ void check_alive(const struct gpu_function *f, struct check_result *r)
 	}
 }
 
-void check_driver(const struct gpu_function *f, struct check_result *r)
+bool vfio_ids_contain(const char *ids, uint16_t vendor, uint16_t device)
+{
+	char want[10];
+	snprintf(want, sizeof(want), "%04x:%04x", vendor, device);
+	for (const char *p = ids; p && *p; ) {
+		size_t n = strcspn(p, ",");
+		if (n >= 9 && strncasecmp(p, want, 9) == 0 && (n == 9 || p[9] == ':'))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+void check_driver(const struct gpu_function *f, const char *vfio_ids, struct check_result *r)
 {
 	result_init(r, VERDICT_PASS, "the driver");
-	SET(r->evidence, "driver=%s driver_override=%s boot_vga=%d mdev_parent=%s",
+	SET(r->evidence, "driver=%s driver_override=%s boot_vga=%d mdev_parent=%s vfio_pci_ids=%s",
 	    f->driver[0] ? f->driver : "(none)", f->driver_override[0] ? f->driver_override : "(none)",
-	    f->boot_vga, f->mdev_parent ? "yes" : "no");
+	    f->boot_vga, f->mdev_parent ? "yes" : "no", vfio_ids && vfio_ids[0] ? vfio_ids : "(none)");
 	SET(r->status, "%s", f->driver[0] ? f->driver : "no driver");
 	if (f->mdev_parent) {
 		r->verdict = VERDICT_PASS;
@@ -239,6 +253,10 @@ void check_driver(const struct gpu_function *f, struct check_result *r)
 		    "or keep the host off it with video=efifb:off and a blacklist of %s in /etc/modprobe.d/", f->driver);
 	} else {
 		r->verdict = VERDICT_WARN;
+		if (vfio_ids_contain(vfio_ids, f->vendor, f->device))
+			SET(r->hint, "vfio-pci ids= lists %04x:%04x but %s bound first: add 'softdep %s pre: vfio-pci' to "
+			    "/etc/modprobe.d/vfio.conf, then update-initramfs -u -k all and reboot", f->vendor, f->device, f->driver, f->driver);
+		else
 		SET(r->hint, "bound to host driver %s: bind it to vfio-pci at boot, e.g. "
 		    "'options vfio-pci ids=%04x:%04x' and 'softdep %s pre: vfio-pci' in /etc/modprobe.d/vfio.conf, then update-initramfs -u -k all",
 		    f->driver, f->vendor, f->device, f->driver);

@@ -87,6 +87,7 @@ struct host_facts {
 	char acs_override[64];      /* pcie_acs_override= value, "" none */
 	bool unsafe_interrupts;     /* cmdline, modprobe.d or module parameter */
 	bool vendor_reset_loaded;   /* /sys/module/vendor_reset */
+	char vfio_ids[256];         /* vfio-pci ids= from /proc/cmdline and /etc/modprobe.d, comma-separated */
 	char kernel_release[65];   /* as struct utsname holds it */
 	unsigned kernel_major, kernel_minor;
 };
@@ -124,7 +125,10 @@ void check_host_kernel(const struct host_facts *h, struct check_result *r);
 
 /* Per-function checks. */
 void check_alive(const struct gpu_function *f, struct check_result *r);
-void check_driver(const struct gpu_function *f, struct check_result *r);
+/* vfio_ids: the configured vfio-pci ids= list ("" none), to tell a missing id from a lost race. */
+void check_driver(const struct gpu_function *f, const char *vfio_ids, struct check_result *r);
+/* Is "vvvv:dddd" in a comma-separated ids list? */
+bool vfio_ids_contain(const char *ids, uint16_t vendor, uint16_t device);
 void check_power(const struct gpu_function *f, struct check_result *r);
 void check_reset(const struct gpu_function *f, const struct reset_topology *t, struct check_result *r);
 /* Returns false when the card is no reset-bug AMD (no check to show). */

@@ -40,6 +40,17 @@ static bool truthy(const char *v)
 	return streq(v, "1") || streq(v, "Y") || streq(v, "y") || streq(v, "on");
 }
 
+static void add_vfio_ids(struct host_facts *h, const char *ids, size_t n)
+{
+	size_t len = strlen(h->vfio_ids);
+	if (n == 0 || len + n + 2 > sizeof(h->vfio_ids))
+		return;
+	if (len)
+		h->vfio_ids[len++] = ',';
+	memcpy(h->vfio_ids + len, ids, n);
+	h->vfio_ids[len + n] = '\0';
+}
+
 static void cmdline_word(struct host_facts *h, const char *w, size_t n)
 {
 	char word[256];
@@ -59,6 +70,8 @@ static void cmdline_word(struct host_facts *h, const char *w, size_t n)
 		snprintf(h->acs_override, sizeof(h->acs_override), "%s", *value ? value : "(empty)");
 	else if (streq(word, "vfio_iommu_type1.allow_unsafe_interrupts") && truthy(value))
 		h->unsafe_interrupts = true;
+	else if (streq(word, "vfio-pci.ids") || streq(word, "vfio_pci.ids"))
+		add_vfio_ids(h, value, strlen(value));
 }
 
 static void read_cmdline(struct host_facts *h)
@@ -94,7 +107,12 @@ static void read_modprobe_d(struct host_facts *h)
 			continue;
 		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
 			line += strspn(line, " \t");
-			if (strncmp(line, "options", 7) != 0 || !strstr(line, "vfio_iommu_type1"))
+			if (strncmp(line, "options", 7) != 0)
+				continue;
+			const char *ids = strstr(line, " ids=");
+			if (ids && (strstr(line, " vfio-pci ") || strstr(line, " vfio_pci ")))
+				add_vfio_ids(h, ids + 5, strcspn(ids + 5, " \t#"));
+			if (!strstr(line, "vfio_iommu_type1"))
 				continue;
 			const char *opt = strstr(line, "allow_unsafe_interrupts=");
 			if (opt && truthy((char[2]) { opt[24], '\0' }))

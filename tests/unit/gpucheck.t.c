@@ -157,25 +157,29 @@ static void test_driver(void)
 {
 	struct check_result r;
 	struct gpu_function f = card(0x10de, 0x2206, "vfio-pci");
-	check_driver(&f, &r);
+	check_driver(&f, "", &r);
 	is_int(r.verdict, VERDICT_PASS, "vfio-pci: PASS");
 	f = card(0x10de, 0x2206, "");
-	check_driver(&f, &r);
+	check_driver(&f, "", &r);
 	is_int(r.verdict, VERDICT_INFO, "no driver: INFO");
 	f = card(0x10de, 0x2206, "nouveau");
-	check_driver(&f, &r);
+	check_driver(&f, "", &r);
 	is_int(r.verdict, VERDICT_WARN, "host driver: WARN");
 	ok(strstr(r.hint, "ids=10de:2206"), "hint gives the vfio-pci ids option");
+	check_driver(&f, "8086:1234,10de:2206", &r);
+	ok(strstr(r.hint, "softdep nouveau pre: vfio-pci") && strstr(r.hint, "lists 10de:2206"), "id configured: the host driver won the race");
+	ok(vfio_ids_contain("10de:2206,10de:1aef", 0x10de, 0x1aef), "ids list lookup");
+	ok(!vfio_ids_contain("10de:22061", 0x10de, 0x2206), "no prefix match");
 	f.boot_vga = 1;
-	check_driver(&f, &r);
+	check_driver(&f, "", &r);
 	is_int(r.verdict, VERDICT_FAIL, "host driver on the boot VGA: FAIL");
 	f = card(0x10de, 0x2206, "vfio-pci");
 	snprintf(f.driver_override, sizeof(f.driver_override), "nvidia");
-	check_driver(&f, &r);
+	check_driver(&f, "", &r);
 	is_int(r.verdict, VERDICT_WARN, "driver_override other than vfio-pci: WARN");
 	f = card(0x10de, 0x1eb8, "nvidia");
 	f.mdev_parent = true;
-	check_driver(&f, &r);
+	check_driver(&f, "", &r);
 	is_int(r.verdict, VERDICT_PASS, "vGPU parent on its host driver: PASS");
 }
 

@@ -183,10 +183,11 @@ int iommu_members_load(struct pci_inventory *inv, struct iommu_member **ret, siz
 			if (!m)
 				return -ENOMEM;
 			m->addr = a;
-			snprintf(m->group, sizeof(m->group), "%s", g->d_name);
+			/* the name's length was checked against the field above */
+			memcpy(m->group, g->d_name, strlen(g->d_name) + 1);
 			ssize_t i = inv ? pci_inventory_find(inv, &a) : -1;
 			if (i >= 0)
-				snprintf(inv->fns[i].iommu_group, sizeof(inv->fns[i].iommu_group), "%s", g->d_name);
+				memcpy(inv->fns[i].iommu_group, m->group, sizeof(m->group));
 		}
 	}
 	*ret = TAKE_PTR(members);

@@ -1,5 +1,4 @@
 /* gpu-diag's checks: facts from gpuprobe, verdicts from gpucheck, lines to the report. */
-#include <pci/pci.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,9 +42,8 @@ static struct reset_topology topology_of(const struct pci_inventory *inv, const 
 static void device_title(struct diag_context *ctx, const struct gpu_function *f, const char *role, char *buf, size_t size)
 {
 	char addr[PCI_ADDR_STRLEN], name[192] = "";
-	if (ctx->pacc && pci_lookup_name(ctx->pacc, name, sizeof(name), PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
-					 f->vendor, f->device) == NULL)
-		name[0] = '\0';
+	if (ctx->pacc)
+		(void) gpu_pci_name(ctx->pacc, f->vendor, f->device, name, sizeof(name));
 	snprintf(buf, size, "%s %s [%04x:%04x] class %06x%s%s", pci_addr_format(&f->addr, addr),
 		 role, f->vendor, f->device, f->class_code, name[0] ? ": " : "", name);
 }

@@ -75,6 +75,21 @@ void gpu_pci_close(struct pci_access *pacc)
 	pci_jump_armed = false;
 }
 
+int gpu_pci_name(struct pci_access *pacc, uint16_t vendor, uint16_t device, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (setjmp(pci_jump)) {
+		pci_jump_armed = false;
+		buf[0] = '\0';
+		return -EIO;
+	}
+	pci_jump_armed = true;
+	if (!pci_lookup_name(pacc, buf, (int) size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor, device))
+		buf[0] = '\0';
+	pci_jump_armed = false;
+	return buf[0] ? 0 : -ENOENT;
+}
+
 static struct pci_dev *find_scanned(struct pci_access *pacc, const struct pci_addr *a)
 {
 	for (struct pci_dev *d = pacc->devices; d; d = d->next)
@@ -374,11 +389,9 @@ int gpu_function_probe(struct pci_inventory *inv, size_t i, struct pci_access *p
 	f->sriov_totalvfs = t > INT_MAX ? -1 : (int) t;
 	physfn_check(inv, f);
 
-	if (pacc) {
-		int r = config_facts_read(pacc, &f->addr, &f->cfg);
-		if (r < 0 && r != -ENODEV)
-			return r;
-	}
+	/* A libpci failure leaves the facts unreadable: the checks say UNKNOWN, the rest still runs. */
+	if (pacc && config_facts_read(pacc, &f->addr, &f->cfg) < 0)
+		f->cfg = (struct config_facts) { 0 };
 
 	copy_attr(dev, "current_link_speed", f->cur_link_speed, sizeof(f->cur_link_speed));
 	copy_attr(dev, "max_link_speed", f->max_link_speed, sizeof(f->max_link_speed));

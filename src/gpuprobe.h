@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "gpucheck.h"
@@ -19,6 +20,9 @@ void gpu_pci_close(struct pci_access *pacc);
 /* Config-space facts of function a. -ENODEV when libpci does not know it,
  * -EIO when libpci reported an error. A short read (no root) leaves caps_readable false. */
 int config_facts_read(struct pci_access *pacc, const struct pci_addr *a, struct config_facts *ret);
+
+/* The vendor and device name from pci.ids into buf; -ENOENT when unknown. */
+int gpu_pci_name(struct pci_access *pacc, uint16_t vendor, uint16_t device, char *buf, size_t size);
 
 /* Every PCI function of the host as libudev enumerates it. */
 struct pci_inventory {

@@ -159,10 +159,11 @@ static int run(const struct options *o)
 		goto finish;
 	}
 	if (gpu_pci_open(NULL, &ctx.pacc, &pci_error) < 0) {
+		char note[320];
 		ctx.pacc = NULL;
-		snprintf(error, sizeof(error), "libpci: %s", pci_error ? pci_error : "cannot open");
-		report_note(&rp, "config space is not readable: checks that need it say UNKNOWN");
-		error[0] = '\0';
+		snprintf(note, sizeof(note), "config space is not readable (libpci: %s): checks that need it say UNKNOWN",
+			 pci_error ? pci_error : "cannot open");
+		report_note(&rp, note);
 	}
 	r = diag_guests_load(&guests);
 	if (r < 0 && o->guest) {

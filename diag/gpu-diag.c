@@ -97,10 +97,48 @@ static bool want_color(const struct options *o)
 	return !o->no_color && !o->json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR") && !streq(term, "dumb");
 }
 
+/* The devices named on the command line, then those of --guest. On failure
+ * returns -errno with the message in error. */
+static int collect_wanted(const struct options *o, const struct diag_guests *guests, struct pci_addr **wanted,
+			  size_t *n_wanted, char *error, size_t error_size)
+{
+	_cleanup_free_ struct pci_addr *devs = NULL;
+	int n = 0;
+
+	if (o->guest) {
+		n = diag_guest_devices(guests, o->guest, &devs);
+		if (n == -ENOENT) {
+			snprintf(error, error_size, "no guest %u on this node", o->guest);
+			return n;
+		} else if (n == 0) {
+			snprintf(error, error_size, "guest %u uses no PCI device", o->guest);
+			return -ENOENT;
+		}
+	}
+	if (n < 0) {
+		snprintf(error, error_size, "cannot read guest %u: %s", o->guest, strerror(-n));
+		return n;
+	}
+	size_t total = o->n_devices + (size_t) n;
+	if (total == 0)
+		return 0;
+	*wanted = calloc(total, sizeof(**wanted));
+	if (!*wanted) {
+		snprintf(error, error_size, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	if (o->n_devices)
+		memcpy(*wanted, o->devices, o->n_devices * sizeof(**wanted));
+	if (n)
+		memcpy(*wanted + o->n_devices, devs, (size_t) n * sizeof(**wanted));
+	*n_wanted = total;
+	return 0;
+}
+
 /* The functions to check: the given devices (a slot gives its GPU functions,
  * or all of them when none is display-class), else every display-class function. */
-static int pick_targets(const struct pci_addr *wanted, size_t n_wanted, const struct pci_inventory *inv, bool *picked,
-			const char **ret_missing, char *missing_buf)
+static int pick_targets(const struct pci_addr *wanted, size_t n_wanted, size_t n_required, const struct pci_inventory *inv,
+			bool *picked, const char **ret_missing, char *missing_buf)
 {
 	size_t n = 0;
 	for (size_t d = 0; d < n_wanted; d++) {
@@ -110,6 +148,8 @@ static int pick_targets(const struct pci_addr *wanted, size_t n_wanted, const st
 				found++;
 				display += pci_class_is_display(inv->fns[i].class_code);
 			}
+		if (!found && d >= n_required)
+			continue;   /* a guest's mapping alternative that is not on this host */
 		if (!found) {
 			*ret_missing = pci_addr_format(&wanted[d], missing_buf);
 			return -ENODEV;
@@ -138,7 +178,7 @@ static int run(const struct options *o)
 	struct diag_guests guests = { 0 };
 	_cleanup_free_ bool *picked = NULL;
 	_cleanup_free_ struct pci_addr *wanted = NULL;
-	size_t n_wanted = 0, cap_wanted = 0;
+	size_t n_wanted = 0;
 	_cleanup_free_ char *pci_error = NULL;
 	char error[256] = "", missing[PCI_ADDR_STRLEN];
 	const char *missing_id = NULL;
@@ -186,37 +226,19 @@ static int run(const struct options *o)
 			snprintf(line, sizeof(line), "%s%s%s", pr->file ? pr->file : "", pr->file ? ": " : "", pr->message);
 		report_note(&rp, line);
 	}
-	for (size_t d = 0; d < o->n_devices; d++) {
-		struct pci_addr *a = array_push(&wanted, &n_wanted, &cap_wanted, sizeof(*a));
-		if (!a)
-			goto oom;
-		*a = o->devices[d];
-	}
-	if (o->guest) {
-		_cleanup_free_ struct pci_addr *devs = NULL;
-		r = diag_guest_devices(&guests, o->guest, &devs);
-		if (r == -ENOENT) {
-			snprintf(error, sizeof(error), "no guest %u on this node", o->guest);
-			goto finish;
-		} else if (r < 0) {
-			goto oom;
-		} else if (r == 0) {
-			snprintf(error, sizeof(error), "guest %u uses no PCI device", o->guest);
-			goto finish;
-		}
-		for (int d = 0; d < r; d++) {
-			struct pci_addr *a = array_push(&wanted, &n_wanted, &cap_wanted, sizeof(*a));
-			if (!a)
-				goto oom;
-			*a = devs[d];
-		}
-	}
+	r = collect_wanted(o, &guests, &wanted, &n_wanted, error, sizeof(error));
+	if (r < 0)
+		goto finish;
 	picked = calloc(ctx.inv.n ? ctx.inv.n : 1, sizeof(*picked));
 	if (!picked)
 		goto oom;
-	r = pick_targets(wanted, n_wanted, &ctx.inv, picked, &missing_id, missing);
+	r = pick_targets(wanted, n_wanted, o->n_devices, &ctx.inv, picked, &missing_id, missing);
 	if (r == -ENODEV) {
 		snprintf(error, sizeof(error), "no PCI device %s on this host", missing_id);
+		goto finish;
+	}
+	if (r == 0 && o->guest) {
+		snprintf(error, sizeof(error), "none of the PCI devices of guest %u is on this host", o->guest);
 		goto finish;
 	}
 	if (r == 0) {

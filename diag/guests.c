@@ -22,8 +22,7 @@ int diag_guests_load(struct diag_guests *g)
 
 void diag_guests_release(struct diag_guests *g)
 {
-	if (g->loaded || g->node.n_guests)
-		node_release(&g->node);
+	node_release(&g->node);   /* safe on a zeroed node */
 	free(g->holders);
 	*g = (struct diag_guests) { 0 };
 }

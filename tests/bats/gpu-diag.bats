@@ -290,6 +290,10 @@ variant() { # variant FIXTURE SED-EXPR: a modified copy of a recording
 	assert_failure 2
 	assert_line --regexp '^0000:0c:00\.0: Checking for the AMD reset bug \.+ FAIL'
 	assert_line --regexp '^0000:0c:00\.0: Checking the backup of stopped VM 120 \.+ PASS'
+	printf 'hostpci0: 0000:42:00.0\n' | fake_vm 122
+	diag "$FIX/amd-navi10-no-vendor-reset.umockdev" --guest 122
+	assert_failure 3
+	assert_output --partial "gpu-diag: none of the PCI devices of guest 122 is on this host"
 	diag "$FIX/amd-navi10-no-vendor-reset.umockdev" --guest 999
 	assert_failure 3
 	assert_output --partial "gpu-diag: no guest 999 on this node"

@@ -351,6 +351,13 @@ void check_reset(const struct gpu_function *f, const struct reset_topology *t, s
 		SET(r->status, "bus");
 		return;
 	}
+	if (!f->has_reset_method && f->has_reset) {
+		r->verdict = VERDICT_WARN;
+		SET(r->status, "a reset exists, but the kernel does not say which");
+		SET(r->hint, "kernels before 5.15 have no reset_method: if it is a bus reset it needs every function of the card "
+		    "on vfio-pci; upgrade the kernel to see the method");
+		return;
+	}
 	if (reset_method_has(f->reset_method, "bus")) {
 		r->verdict = VERDICT_WARN;
 		SET(r->status, "stale 'bus' in reset_method");

@@ -361,6 +361,21 @@ static void physfn_check(struct pci_inventory *inv, struct gpu_function *f)
 	f->physfn_ok = pf && num_attr(pf, "sriov_numvfs") > 0;
 }
 
+/* Without the sysfs link attributes, LnkCap/LnkSta from config space stand in. */
+static void link_from_config(struct gpu_function *f)
+{
+	static const char *const speeds[] = { "", "2.5 GT/s PCIe", "5.0 GT/s PCIe", "8.0 GT/s PCIe", "16.0 GT/s PCIe",
+					      "32.0 GT/s PCIe", "64.0 GT/s PCIe" };
+	const struct config_facts *c = &f->cfg;
+	if (!c->is_pcie || f->cur_link_speed[0] || !c->link_speed_cap || !c->link_speed_sta ||
+	    c->link_speed_cap >= ELEMENTSOF(speeds) || c->link_speed_sta >= ELEMENTSOF(speeds))
+		return;
+	snprintf(f->cur_link_speed, sizeof(f->cur_link_speed), "%s", speeds[c->link_speed_sta]);
+	snprintf(f->max_link_speed, sizeof(f->max_link_speed), "%s", speeds[c->link_speed_cap]);
+	f->cur_link_width = (int) c->link_width_sta;
+	f->max_link_width = (int) c->link_width_cap;
+}
+
 int gpu_function_probe(struct pci_inventory *inv, size_t i, struct pci_access *pacc)
 {
 	struct gpu_function *f = &inv->fns[i];
@@ -397,5 +412,6 @@ int gpu_function_probe(struct pci_inventory *inv, size_t i, struct pci_access *p
 	copy_attr(dev, "max_link_speed", f->max_link_speed, sizeof(f->max_link_speed));
 	f->cur_link_width = (int) num_attr(dev, "current_link_width");
 	f->max_link_width = (int) num_attr(dev, "max_link_width");
+	link_from_config(f);
 	return 0;
 }

@@ -195,6 +195,10 @@ variant() { # variant FIXTURE SED-EXPR: a modified copy of a recording
 	assert_line --regexp 'Checking the power state \.+ FAIL \(D3cold: .*no FLR.*ATTR\{d3cold_allowed\}="0"'
 	assert_line --regexp 'Checking the PCIe link \.+ WARN \(degraded: 2\.5 GT/s PCIe x8 of 16\.0 GT/s PCIe x16'
 	assert_line --regexp 'Checking the driver \.+ WARN \(nvidia: bound to host driver nvidia'
+	# without the sysfs link attributes, LnkCap/LnkSta come from the recorded config bytes
+	f=$(variant nvidia-d3cold.umockdev '/_link_/d')
+	diag "$f"
+	assert_line --regexp 'Checking the PCIe link \.+ PASS \(8\.0 GT/s PCIe x16\)'
 	echo "options vfio-pci ids=10de:1f08,10de:10f9 disable_vga=1" >"$ROOT/etc/modprobe.d/vfio.conf"
 	diag "$FIX/nvidia-d3cold.umockdev"
 	assert_line --regexp "Checking the driver \.+ WARN \(nvidia: vfio-pci ids= lists 10de:1f08 but nvidia bound first: add 'softdep nvidia pre: vfio-pci'"

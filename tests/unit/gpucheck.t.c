@@ -95,6 +95,11 @@ static void test_reset(void)
 	is_int(r.verdict, VERDICT_FAIL, "PM reset does not count for AMD VGA (quirked)");
 
 	f = card(0x10de, 0x2206, "vfio-pci");
+	f.has_reset = true;
+	check_reset(&f, &two_host, &r);
+	is_int(r.verdict, VERDICT_WARN, "old kernel, reset file but no method visible and none from config: WARN, not FAIL");
+
+	f = card(0x10de, 0x2206, "vfio-pci");
 	f.cfg.has_af = f.cfg.af_tp = f.cfg.af_flr = true;
 	f.has_reset = true;
 	check_reset(&f, &two_host, &r);

@@ -309,3 +309,18 @@ variant() { # variant FIXTURE SED-EXPR: a modified copy of a recording
 	assert_failure 3
 	assert_output --partial "no Proxmox VE node here"
 }
+
+@test "colour only on a terminal, never with --no-color or NO_COLOR" {
+	need_umockdev
+	command -v script >/dev/null || skip "script(1) not installed"
+	group 14 0000:01:00.0 0000:01:00.1
+	run script -qec "umockdev-run -d '$FIX/nvidia-rtx3080-vfio.umockdev' -- '$GPU_DIAG'" /dev/null
+	assert_success
+	assert_output --partial $'\033[32mPASS\033[0m'
+	run script -qec "umockdev-run -d '$FIX/nvidia-rtx3080-vfio.umockdev' -- '$GPU_DIAG' --no-color" /dev/null
+	refute_output --partial $'\033['
+	run script -qec "NO_COLOR=1 umockdev-run -d '$FIX/nvidia-rtx3080-vfio.umockdev' -- '$GPU_DIAG'" /dev/null
+	refute_output --partial $'\033['
+	run umockdev-run -d "$FIX/nvidia-rtx3080-vfio.umockdev" -- "$GPU_DIAG"
+	refute_output --partial $'\033['
+}

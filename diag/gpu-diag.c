@@ -279,6 +279,16 @@ finish:
 	return status;
 }
 
+/* A failed write of stdout is an error (util-linux close_stdout). */
+static int close_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: cannot write to standard output: %s\n", PROG, strerror(errno ? errno : EIO));
+		return 3;
+	}
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
@@ -287,13 +297,9 @@ int main(int argc, char **argv)
 		free(o.devices);
 		if (r < 0 && r != -ENOMEM)
 			fprintf(stderr, "Try '%s --help' for more information.\n", PROG);
-		return r < 0 ? 2 : (fflush(stdout) == 0 && !ferror(stdout) ? 0 : 3);
+		return r < 0 ? 2 : close_stdout(0);
 	}
 	int status = run(&o);
 	free(o.devices);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: cannot write to standard output: %s\n", PROG, strerror(errno));
-		return 3;
-	}
-	return status;
+	return close_stdout(status);
 }

@@ -54,6 +54,13 @@ variant() { # variant FIXTURE SED-EXPR: a modified copy of a recording
 	echo "$man" | grep -q '^.SH EXIT STATUS'
 }
 
+@test "a failed write of standard output is an error" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	run bash -c '"$1" --version >/dev/full' _ "$GPU_DIAG"
+	assert_failure 3
+	assert_output --partial "gpu-diag: cannot write to standard output"
+}
+
 @test "--version prints the package version" {
 	run "$GPU_DIAG" --version
 	assert_success

@@ -45,7 +45,7 @@ int gpu_pci_open(const char *dump_file, struct pci_access **ret, char **ret_erro
 		pci_jump_armed = false;
 		if (ret_error)
 			*ret_error = strdup(pci_error_text);
-		/* pci_cleanup may call the handler again; leak the half-made access rather than exit */
+		gpu_pci_close(pacc);   /* guarded: a second libpci error only leaks it */
 		return -EIO;
 	}
 	pci_jump_armed = true;

@@ -20,19 +20,20 @@ void diag_host(struct diag_context *ctx)
 	report_check(ctx->report, "kernel", &r);
 }
 
-/* Another function of f's card: same slot, and no SR-IOV VF (a VF is a device of its own). */
-static bool card_function(const struct gpu_function *f, const struct gpu_function *o)
+/* Another function of f's card (exported for the Proxmox layer): same slot, and no SR-IOV VF (a VF is a device of its own). */
+bool card_function(const struct gpu_function *f, const struct gpu_function *o)
 {
 	return !pci_addr_equal(&f->addr, &o->addr) && pci_addr_same_slot(&f->addr, &o->addr) && !f->is_vf && !o->is_vf;
 }
 
 static struct reset_topology topology_of(const struct pci_inventory *inv, const struct gpu_function *f)
 {
-	struct reset_topology t = { .n_slot_functions = 1, .all_slot_vfio = streq(f->driver, "vfio-pci") };
+	/* an unbound function gets vfio-pci when Proxmox starts the VM */
+	struct reset_topology t = { .n_slot_functions = 1, .all_slot_vfio = streq(f->driver, "vfio-pci") || !f->driver[0] };
 	for (size_t j = 0; j < inv->n; j++)
 		if (card_function(f, &inv->fns[j])) {
 			t.n_slot_functions++;
-			if (!streq(inv->fns[j].driver, "vfio-pci"))
+			if (!streq(inv->fns[j].driver, "vfio-pci") && inv->fns[j].driver[0])
 				t.all_slot_vfio = false;
 		}
 	return t;

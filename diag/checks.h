@@ -16,6 +16,8 @@ struct diag_context {
 };
 
 void diag_host(struct diag_context *ctx);
+/* Is o another function of f's card (same slot, neither an SR-IOV VF)? */
+bool card_function(const struct gpu_function *f, const struct gpu_function *o);
 /* Probe and judge the function inv.fns[i] (a GPU) and the other functions of its
  * slot. passed_whole: a guest takes the whole card (SR-IOV check). */
 int diag_card(struct diag_context *ctx, size_t i, bool passed_whole);

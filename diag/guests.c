@@ -117,6 +117,26 @@ int diag_card_guests(struct diag_context *ctx, const struct diag_guests *g, size
 	check_card_holder(h ? &holder : NULL, h ? h->source : NULL, n_vms, &r);
 	report_check(ctx->report, "holder", &r);
 
+	for (int u = 0; u < n; u++) {
+		const struct guest *guest = node_find_guest(&g->node, users[u].vmid);
+		_cleanup_free_ struct pci_addr *missing = NULL;
+		size_t n_missing = 0, cap = 0;
+		for (size_t j = 0; guest && !users[u].is_ct && j < ctx->inv.n; j++) {
+			if (!card_function(f, &ctx->inv.fns[j]) || guest_uses(guest, &ctx->inv.fns[j].addr))
+				continue;
+			struct pci_addr *m = array_push(&missing, &n_missing, &cap, sizeof(*m));
+			if (!m)
+				return -ENOMEM;
+			*m = ctx->inv.fns[j].addr;
+		}
+		if (users[u].is_ct)
+			continue;
+		char id[32];
+		snprintf(id, sizeof(id), "whole_card_%u", users[u].vmid);
+		check_guest_takes_card(&users[u], missing, n_missing, &r);
+		report_check(ctx->report, id, &r);
+	}
+
 	diag_reset_result(ctx, i, &reset);
 	for (int u = 0; u < n; u++) {
 		if (users[u].is_ct || users[u].running || users[u].template)

@@ -591,6 +591,25 @@ void check_card_holder(const struct card_user *holder, const char *source, size_
 	}
 }
 
+void check_guest_takes_card(const struct card_user *u, const struct pci_addr *missing, size_t n, struct check_result *r)
+{
+	char what[64], addr[PCI_ADDR_STRLEN];
+	snprintf(what, sizeof(what), "that %s %u takes the whole card", guest_word(u), u->vmid);
+	result_init(r, n ? VERDICT_FAIL : VERDICT_PASS, what);
+	SET(r->evidence, "vmid=%u missing=", u->vmid);
+	SET(r->status, "%s", n ? "leaves out" : "all functions");
+	for (size_t i = 0; i < n; i++) {
+		APPEND(r->evidence, "%s%s", i ? "," : "", pci_addr_format(&missing[i], addr));
+		APPEND(r->status, " %s", addr);
+	}
+	if (n) {
+		struct pci_addr slot = missing[0];
+		slot.has_func = false;
+		SET(r->hint, "the card is reset as a whole only when the guest has every function: pass the slot "
+		    "(hostpciN: %s, 'All Functions' in the GUI) or map every function", pci_addr_format(&slot, addr));
+	}
+}
+
 void check_stopped_vm_backup(const struct card_user *vm, const struct check_result *reset, struct check_result *r)
 {
 	char what[64];

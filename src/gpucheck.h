@@ -95,7 +95,7 @@ struct host_facts {
 /* What stands around a card when its reset is judged. */
 struct reset_topology {
 	size_t n_slot_functions;    /* functions of the card (same slot), itself included */
-	bool all_slot_vfio;         /* every function of the card is bound to vfio-pci */
+	bool all_slot_vfio;         /* every function of the card is on vfio-pci, or unbound (Proxmox binds it at start) */
 };
 
 /* A function of another slot or bus that shares the card's IOMMU group. */
@@ -153,5 +153,7 @@ void check_card_users(const struct card_user *users, size_t n, struct check_resu
 /* Who holds the card now (holder NULL: nobody). A container holding it through
  * the host driver while VMs use it: WARN. */
 void check_card_holder(const struct card_user *holder, const char *source, size_t n_vm_users, struct check_result *r);
+/* A guest must take every function of the card: missing lists those it leaves out. */
+void check_guest_takes_card(const struct card_user *u, const struct pci_addr *missing, size_t n, struct check_result *r);
 /* The backup of a stopped VM starts it with the card: FAIL unless reset is PASS. */
 void check_stopped_vm_backup(const struct card_user *vm, const struct check_result *reset, struct check_result *r);

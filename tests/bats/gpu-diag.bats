@@ -141,6 +141,16 @@ variant() { # variant FIXTURE SED-EXPR: a modified copy of a recording
 	assert_line --regexp 'Checking the reset method \.+ WARN \(stale .bus. in reset_method'
 }
 
+@test "an unbound audio function counts for the hot reset: Proxmox binds it at VM start" {
+	need_umockdev
+	group 14 0000:01:00.0 0000:01:00.1
+	f=$(variant nvidia-rtx3080-vfio.umockdev '/0000:01:00.1$/,/^$/{/DRIVER=\|L: driver=/d}')
+	diag "$f"
+	assert_success
+	assert_line --regexp '^0000:01:00\.0: Checking the reset method \.+ PASS \(bus reset of the whole card'
+	assert_line --regexp '^0000:01:00\.1: Checking the driver \.+ INFO \(no driver \(Proxmox binds vfio-pci at VM start\)\)'
+}
+
 @test "config space beyond 64 bytes unreadable: UNKNOWN (needs root), never a false FAIL" {
 	need_umockdev
 	group 14 0000:01:00.0 0000:01:00.1
@@ -273,7 +283,13 @@ variant() { # variant FIXTURE SED-EXPR: a modified copy of a recording
 	assert_line --regexp '^0000:01:00\.0: Checking the guests using it \.+ WARN \(VM 101 \(stopped\), VM 104 \(running\): several guests'
 	assert_line --regexp '^0000:01:00\.0: Checking who holds it now \.+ INFO \(VM 104 \(reservation\)\)'
 	assert_line --regexp '^0000:01:00\.0: Checking the backup of stopped VM 101 \.+ PASS'
+	assert_line --regexp '^0000:01:00\.0: Checking that VM 101 takes the whole card \.+ PASS'
+	assert_line --regexp '^0000:01:00\.0: Checking that VM 104 takes the whole card \.+ PASS'
 	refute_output --partial "stopped VM 104"
+	printf 'hostpci0: 01:00.0\n' | fake_vm 104
+	diag "$FIX/nvidia-rtx3080-vfio.umockdev"
+	assert_failure 2
+	assert_line --regexp "^0000:01:00\.0: Checking that VM 104 takes the whole card \.+ FAIL \(leaves out 0000:01:00\.1: .*hostpciN: 0000:01:00"
 	refute_output --partial "no Proxmox VE node"
 }
 

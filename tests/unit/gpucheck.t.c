@@ -336,6 +336,13 @@ static void test_proxmox(void)
 	struct card_user ct = { .vmid = 200, .is_ct = true, .running = true };
 	check_card_holder(&ct, "container", 1, &r);
 	is_int(r.verdict, VERDICT_WARN, "held by a container while a VM uses it: WARN");
+	struct pci_addr audio;
+	pci_addr_parse("0000:01:00.1", true, &audio);
+	check_guest_takes_card(&users[0], NULL, 0, &r);
+	is_int(r.verdict, VERDICT_PASS, "guest takes every function: PASS");
+	check_guest_takes_card(&users[0], &audio, 1, &r);
+	is_int(r.verdict, VERDICT_FAIL, "guest leaves out the audio function: FAIL");
+	ok(strstr(r.status, "0000:01:00.1") && strstr(r.hint, "hostpciN: 0000:01:00"), "names the function and the slot id to use");
 	check_stopped_vm_backup(&users[0], &reset, &r);
 	is_int(r.verdict, VERDICT_PASS, "stopped VM, card resets: PASS");
 	reset.verdict = VERDICT_WARN;

@@ -5,37 +5,26 @@
 #include <string.h>
 #include <strings.h>
 
+#include "checkresult.h"
 #include "gpucheck.h"
 #include "macro.h"
 
-const char *verdict_name(enum verdict v)
-{
-	static const char *const names[] = {
-		[VERDICT_PASS] = "PASS", [VERDICT_INFO] = "INFO", [VERDICT_UNKNOWN] = "UNKNOWN",
-		[VERDICT_WARN] = "WARN", [VERDICT_FAIL] = "FAIL",
-	};
-	return (unsigned) v < ELEMENTSOF(names) ? names[v] : "?";
-}
-
-/* snprintf into a fixed field; fields are sized for people, a cut is fine. */
-_printf_(3, 4) static void set_field(char *dst, size_t size, const char *fmt, ...)
+void field_printf(char *dst, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(dst, size, fmt, ap);
 	va_end(ap);
 }
-#define SET(field, ...) set_field((field), sizeof(field), __VA_ARGS__)
 
-static void result_init(struct check_result *r, enum verdict v, const char *what)
+void check_result_init(struct check_result *r, enum verdict v, const char *what)
 {
 	memset(r, 0, sizeof(*r));
 	r->verdict = v;
 	SET(r->what, "%s", what);
 }
 
-/* Append to a fixed buffer, truncating silently. */
-_printf_(3, 4) static void append(char *dst, size_t size, const char *fmt, ...)
+void field_append(char *dst, size_t size, const char *fmt, ...)
 {
 	size_t len = strnlen(dst, size);
 	if (len + 1 >= size)
@@ -45,7 +34,15 @@ _printf_(3, 4) static void append(char *dst, size_t size, const char *fmt, ...)
 	vsnprintf(dst + len, size - len, fmt, ap);
 	va_end(ap);
 }
-#define APPEND(field, ...) append((field), sizeof(field), __VA_ARGS__)
+
+const char *verdict_name(enum verdict v)
+{
+	static const char *const names[] = {
+		[VERDICT_PASS] = "PASS", [VERDICT_INFO] = "INFO", [VERDICT_UNKNOWN] = "UNKNOWN",
+		[VERDICT_WARN] = "WARN", [VERDICT_FAIL] = "FAIL",
+	};
+	return (unsigned) v < ELEMENTSOF(names) ? names[v] : "?";
+}
 
 bool pci_class_is_display(uint32_t class_code)
 {
@@ -117,77 +114,6 @@ bool reset_method_starts_with(const char *reset_method, const char *word)
 	return word_at(reset_method, word, strlen(word));
 }
 
-void check_host_root(const struct host_facts *h, struct check_result *r)
-{
-	result_init(r, h->is_root ? VERDICT_PASS : VERDICT_WARN, "for root privileges");
-	SET(r->evidence, "euid_is_root=%s", h->is_root ? "yes" : "no");
-	if (!h->is_root)
-		SET(r->hint, "run gpu-diag as root: without it config space (FLR, power management, link) cannot be read and those checks say UNKNOWN");
-}
-
-void check_host_iommu(const struct host_facts *h, struct check_result *r)
-{
-	result_init(r, VERDICT_PASS, "if IOMMU is enabled");
-	SET(r->evidence, "iommu_devices=%d iommu_groups=%d dmar=%s ivrs=%s iommu_off_cmdline=%s",
-	    h->iommu_class_entries, h->iommu_groups, h->dmar_table ? "yes" : "no",
-	    h->ivrs_table ? "yes" : "no", h->cmdline_iommu_off ? "yes" : "no");
-	if (h->cmdline_iommu_off) {
-		r->verdict = VERDICT_FAIL;
-		SET(r->status, "disabled on the kernel command line");
-		SET(r->hint, "remove iommu=off / intel_iommu=off / amd_iommu=off from GRUB_CMDLINE_LINUX_DEFAULT in /etc/default/grub "
-		    "(or /etc/kernel/cmdline with systemd-boot), run proxmox-boot-tool refresh and reboot");
-	} else if (h->iommu_class_entries > 0 && h->iommu_groups > 0) {
-		return;
-	} else if (h->acpi_tables_readable && !h->dmar_table && !h->ivrs_table) {
-		r->verdict = VERDICT_FAIL;
-		SET(r->status, "off in firmware (no ACPI DMAR/IVRS table)");
-		SET(r->hint, "enable VT-d (Intel) or AMD-Vi/IOMMU (AMD) in the BIOS/UEFI setup, then reboot");
-	} else {
-		r->verdict = VERDICT_FAIL;
-		SET(r->status, "%s", h->iommu_groups > 0 ? "no IOMMU unit in /sys/class/iommu" : "no IOMMU groups");
-		SET(r->hint, "add intel_iommu=on (Intel, kernels before 6.8) to the kernel command line and reboot; "
-		    "on AMD the IOMMU is on by default when enabled in the BIOS");
-	}
-	if (h->cmdline_amd_iommu_on)
-		APPEND(r->hint, "; note: amd_iommu=on is not a valid option (the kernel logs \"Unknown option\"), remove it");
-}
-
-void check_host_acs_override(const struct host_facts *h, struct check_result *r)
-{
-	bool set = h->acs_override[0] != '\0';
-	result_init(r, set ? VERDICT_WARN : VERDICT_PASS, "for the ACS override");
-	SET(r->evidence, "pcie_acs_override=%s", set ? h->acs_override : "(unset)");
-	if (set) {
-		SET(r->status, "pcie_acs_override=%s", h->acs_override);
-		SET(r->hint, "IOMMU groups no longer mean isolation: a guest can reach host devices by peer-to-peer DMA; "
-		    "prefer a slot with its own root port and remove pcie_acs_override from the kernel command line");
-	}
-}
-
-void check_host_unsafe_interrupts(const struct host_facts *h, struct check_result *r)
-{
-	result_init(r, h->unsafe_interrupts ? VERDICT_WARN : VERDICT_PASS, "for unsafe interrupt remapping");
-	SET(r->evidence, "allow_unsafe_interrupts=%s", h->unsafe_interrupts ? "1" : "0");
-	if (h->unsafe_interrupts)
-		SET(r->hint, "vfio_iommu_type1.allow_unsafe_interrupts=1 lets a guest inject interrupts into the host; "
-		    "enable interrupt remapping (x2APIC) in the BIOS and remove the option from /etc/modprobe.d/ and the kernel command line");
-}
-
-void check_host_kernel(const struct host_facts *h, struct check_result *r)
-{
-	result_init(r, VERDICT_PASS, "the kernel version");
-	SET(r->evidence, "release=%s", h->kernel_release[0] ? h->kernel_release : "(unknown)");
-	SET(r->status, "%s", h->kernel_release);
-	if (h->kernel_major == 0) {
-		r->verdict = VERDICT_UNKNOWN;
-		SET(r->status, "unknown");
-	} else if (h->kernel_major < 5 || (h->kernel_major == 5 && h->kernel_minor < 15)) {
-		r->verdict = VERDICT_WARN;
-		SET(r->hint, "kernels before 5.15 have no reset_method attribute: the reset method cannot be seen or chosen; "
-		    "upgrade to a current Proxmox VE kernel");
-	}
-}
-
 static bool is_vfio(const char *driver)
 {
 	return streq(driver, "vfio-pci");
@@ -195,7 +121,7 @@ static bool is_vfio(const char *driver)
 
 void check_alive(const struct gpu_function *f, struct check_result *r)
 {
-	result_init(r, VERDICT_PASS, "if it answers on the bus");
+	check_result_init(r, VERDICT_PASS, "if it answers on the bus");
 	if (!f->cfg.readable) {
 		r->verdict = VERDICT_UNKNOWN;
 		SET(r->status, "config space not readable");
@@ -227,7 +153,7 @@ bool vfio_ids_contain(const char *ids, uint16_t vendor, uint16_t device)
 
 void check_driver(const struct gpu_function *f, const char *vfio_ids, struct check_result *r)
 {
-	result_init(r, VERDICT_PASS, "the driver");
+	check_result_init(r, VERDICT_PASS, "the driver");
 	SET(r->evidence, "driver=%s driver_override=%s boot_vga=%d mdev_parent=%s vfio_pci_ids=%s",
 	    f->driver[0] ? f->driver : "(none)", f->driver_override[0] ? f->driver_override : "(none)",
 	    f->boot_vga, f->mdev_parent ? "yes" : "no", vfio_ids && vfio_ids[0] ? vfio_ids : "(none)");
@@ -275,11 +201,11 @@ static bool per_function_reset_from_config(const struct gpu_function *f, char *n
 	bool amd_vga = c->vendor == 0x1002 && pci_class_is_display(f->class_code);
 	names[0] = '\0';
 	if (c->flr)
-		append(names, size, "%sflr", names[0] ? " " : "");
+		field_append(names, size, "%sflr", names[0] ? " " : "");
 	if (c->has_af && c->af_tp && c->af_flr)
-		append(names, size, "%saf_flr", names[0] ? " " : "");
+		field_append(names, size, "%saf_flr", names[0] ? " " : "");
 	if (c->has_pm && !c->pm_no_soft_reset && !amd_vga)
-		append(names, size, "%spm", names[0] ? " " : "");
+		field_append(names, size, "%spm", names[0] ? " " : "");
 	return names[0] != '\0';
 }
 
@@ -300,7 +226,7 @@ void check_reset(const struct gpu_function *f, const struct reset_topology *t, s
 	bool bus_single = bus_possible && t->n_slot_functions <= 1;
 	bool hot_reset = bus_possible && t->all_slot_vfio;
 
-	result_init(r, VERDICT_PASS, "the reset method");
+	check_result_init(r, VERDICT_PASS, "the reset method");
 	SET(r->evidence, "reset=%s reset_method=%s slot_functions=%zu all_vfio=%s root_bus=%s shared_bus=%s bus_reset_quirk=%s",
 	    f->has_reset ? "yes" : "no", f->has_reset_method ? f->reset_method : "(absent)",
 	    t->n_slot_functions, t->all_slot_vfio ? "yes" : "no", f->on_root_bus ? "yes" : "no",
@@ -379,7 +305,7 @@ bool check_amd_reset_bug(const struct gpu_function *f, bool vendor_reset_loaded,
 	const char *family = amd_reset_bug_family(f->vendor, f->device);
 	if (!family)
 		return false;
-	result_init(r, VERDICT_PASS, "for the AMD reset bug");
+	check_result_init(r, VERDICT_PASS, "for the AMD reset bug");
 	SET(r->evidence, "family=%s vendor_reset=%s reset_method=%s", family,
 	    vendor_reset_loaded ? "loaded" : "not loaded", f->has_reset_method ? f->reset_method : "(absent)");
 	SET(r->status, "%s, vendor-reset active", family);
@@ -405,7 +331,7 @@ void check_power(const struct gpu_function *f, struct check_result *r)
 	bool flr_known = f->cfg.caps_readable;
 	bool no_flr = flr_known && !f->cfg.flr;
 
-	result_init(r, VERDICT_PASS, "the power state");
+	check_result_init(r, VERDICT_PASS, "the power state");
 	SET(r->evidence, "power_state=%s runtime_status=%s d3cold_allowed=%d",
 	    ps[0] ? ps : "(absent)", f->runtime_status[0] ? f->runtime_status : "(absent)", f->d3cold_allowed);
 	SET(r->status, "%s", ps);
@@ -443,7 +369,7 @@ void check_power(const struct gpu_function *f, struct check_result *r)
 void check_siblings(const struct gpu_function *f, const struct gpu_function *siblings, size_t n, struct check_result *r)
 {
 	char addr[PCI_ADDR_STRLEN];
-	result_init(r, VERDICT_PASS, "the other functions of the card");
+	check_result_init(r, VERDICT_PASS, "the other functions of the card");
 	SET(r->status, "%s", n ? "all on vfio-pci or unbound" : "none");
 	APPEND(r->evidence, "functions=%zu", n);
 	for (size_t i = 0; i < n; i++) {
@@ -466,7 +392,7 @@ void check_siblings(const struct gpu_function *f, const struct gpu_function *sib
 void check_iommu_group(const struct gpu_function *f, const struct group_member *others, size_t n, struct check_result *r)
 {
 	char addr[PCI_ADDR_STRLEN];
-	result_init(r, VERDICT_PASS, "the IOMMU group");
+	check_result_init(r, VERDICT_PASS, "the IOMMU group");
 	if (!f->iommu_group[0]) {
 		r->verdict = VERDICT_FAIL;
 		SET(r->status, "no IOMMU group");
@@ -508,7 +434,7 @@ bool check_link(const struct gpu_function *f, struct check_result *r)
 	double cur = link_speed(f->cur_link_speed), max = link_speed(f->max_link_speed);
 	if ((cur <= 0 || max <= 0) && (f->cur_link_width <= 0 || f->max_link_width <= 0))
 		return false;
-	result_init(r, VERDICT_PASS, "the PCIe link");
+	check_result_init(r, VERDICT_PASS, "the PCIe link");
 	SET(r->evidence, "current_link_speed=%s max_link_speed=%s current_link_width=%d max_link_width=%d",
 	    f->cur_link_speed, f->max_link_speed, f->cur_link_width, f->max_link_width);
 	SET(r->status, "%s x%d", f->cur_link_speed, f->cur_link_width);
@@ -529,7 +455,7 @@ bool check_sriov(const struct gpu_function *f, bool passed_whole, struct check_r
 {
 	char addr[PCI_ADDR_STRLEN];
 	if (f->is_vf) {
-		result_init(r, f->physfn_ok ? VERDICT_PASS : VERDICT_FAIL, "the SR-IOV virtual function");
+		check_result_init(r, f->physfn_ok ? VERDICT_PASS : VERDICT_FAIL, "the SR-IOV virtual function");
 		SET(r->evidence, "physfn=%s", pci_addr_format(&f->physfn, addr));
 		SET(r->status, "VF of %s", addr);
 		if (!f->physfn_ok)
@@ -538,7 +464,7 @@ bool check_sriov(const struct gpu_function *f, bool passed_whole, struct check_r
 	}
 	if (f->sriov_totalvfs <= 0)
 		return false;
-	result_init(r, VERDICT_PASS, "SR-IOV");
+	check_result_init(r, VERDICT_PASS, "SR-IOV");
 	SET(r->evidence, "sriov_numvfs=%d sriov_totalvfs=%d passed_whole=%s", f->sriov_numvfs, f->sriov_totalvfs, passed_whole ? "yes" : "no");
 	SET(r->status, "%d of %d VFs enabled", f->sriov_numvfs > 0 ? f->sriov_numvfs : 0, f->sriov_totalvfs);
 	if (f->sriov_numvfs > 0 && passed_whole) {
@@ -547,84 +473,4 @@ bool check_sriov(const struct gpu_function *f, bool passed_whole, struct check_r
 		    "or write 0 to sriov_numvfs before the VM starts", f->sriov_numvfs);
 	}
 	return true;
-}
-
-static const char *guest_word(const struct card_user *u)
-{
-	return u->is_ct ? "CT" : "VM";
-}
-
-void check_card_users(const struct card_user *users, size_t n, struct check_result *r)
-{
-	result_init(r, VERDICT_PASS, "the guests using it");
-	SET(r->evidence, "guests=");
-	SET(r->status, "%s", n ? "" : "no guest");
-	for (size_t i = 0; i < n; i++) {
-		APPEND(r->evidence, "%s%u", i ? "," : "", users[i].vmid);
-		APPEND(r->status, "%s%s %u (%s%s)", i ? ", " : "", guest_word(&users[i]), users[i].vmid,
-		       users[i].running ? "running" : "stopped", users[i].template ? ", template" : "");
-	}
-	if (n == 0)
-		r->verdict = VERDICT_INFO;
-	else if (n > 1) {
-		r->verdict = VERDICT_WARN;
-		SET(r->hint, "several guests use this card: only one can hold it; set up pve-gpu-backup-hook "
-		    "(pve-gpu-backup-setup) so backups park the holder instead of failing with 'already in use'");
-	}
-}
-
-void check_card_holder(const struct card_user *holder, const char *source, size_t n_vm_users, struct check_result *r)
-{
-	result_init(r, VERDICT_PASS, "who holds it now");
-	if (!holder) {
-		SET(r->status, "nobody");
-		SET(r->evidence, "holder=(none)");
-		return;
-	}
-	r->verdict = VERDICT_INFO;
-	SET(r->evidence, "holder=%u type=%s source=%s", holder->vmid, holder->is_ct ? "lxc" : "qemu", source ? source : "");
-	SET(r->status, "%s %u (%s)", guest_word(holder), holder->vmid, source ? source : "running");
-	if (holder->is_ct && n_vm_users > 0) {
-		r->verdict = VERDICT_WARN;
-		SET(r->hint, "CT %u uses the card through the host driver; starting a VM with it (a backup does) unbinds that "
-		    "driver under the container: let pve-gpu-backup-hook park the container first", holder->vmid);
-	}
-}
-
-void check_guest_takes_card(const struct card_user *u, const struct pci_addr *missing, size_t n, struct check_result *r)
-{
-	char what[64], addr[PCI_ADDR_STRLEN];
-	snprintf(what, sizeof(what), "that %s %u takes the whole card", guest_word(u), u->vmid);
-	result_init(r, n ? VERDICT_FAIL : VERDICT_PASS, what);
-	SET(r->evidence, "vmid=%u missing=", u->vmid);
-	SET(r->status, "%s", n ? "leaves out" : "all functions");
-	for (size_t i = 0; i < n; i++) {
-		APPEND(r->evidence, "%s%s", i ? "," : "", pci_addr_format(&missing[i], addr));
-		APPEND(r->status, " %s", addr);
-	}
-	if (n) {
-		struct pci_addr slot = missing[0];
-		slot.has_func = false;
-		SET(r->hint, "the card is reset as a whole only when the guest has every function: pass the slot "
-		    "(hostpciN: %s, 'All Functions' in the GUI) or map every function", pci_addr_format(&slot, addr));
-	}
-}
-
-void check_stopped_vm_backup(const struct card_user *vm, const struct check_result *reset, struct check_result *r)
-{
-	char what[64];
-	snprintf(what, sizeof(what), "the backup of stopped VM %u", vm->vmid);
-	result_init(r, VERDICT_PASS, what);
-	SET(r->evidence, "vmid=%u running=no reset_verdict=%s", vm->vmid, verdict_name(reset->verdict));
-	SET(r->status, "card reset: %s", reset->status);
-	if (reset->verdict == VERDICT_PASS)
-		return;
-	if (reset->verdict == VERDICT_UNKNOWN) {
-		r->verdict = VERDICT_UNKNOWN;
-		SET(r->hint, "run as root to judge the card's reset");
-		return;
-	}
-	r->verdict = VERDICT_FAIL;
-	SET(r->hint, "a stop-mode backup starts VM %u with this card, which has no sure reset (%s): the backup may hang or "
-	    "leave the card dead; fix the reset check first, or exclude VM %u from stop-mode jobs", vm->vmid, reset->status, vm->vmid);
 }

@@ -168,7 +168,7 @@ static int park_one(struct hook_run *r, const struct plan *p, const struct plan_
 	}
 
 	unsigned timeout = r->conf.shutdown_timeout;
-	log_info("parking %s %u%s%s%s (holds %s): shutting it down, timeout %u s%s%s", kind(h->type), h->vmid,
+	log_info("parking %s %u%s%s%s, which holds %s: shutdown, timeout %u s%s%s", kind(h->type), h->vmid,
 		 h->name ? " (" : "", h->name ? h->name : "", h->name ? ")" : "", pci_addr_format(&h->addr, addr),
 		 timeout, r->conf.force_stop ? ", then power off" : "", h->ha_managed ? ", through HA" : "");
 
@@ -193,7 +193,7 @@ static int park_one(struct hook_run *r, const struct plan *p, const struct plan_
 		e = -ETIMEDOUT;
 		goto out;
 	}
-	log_info("%s %u is down after %.1f s; %s is free", kind(h->type), h->vmid, (now_ms() - t0) / 1000.0, addr);
+	log_info("%s %u is down after %.1f s; its devices are free", kind(h->type), h->vmid, (now_ms() - t0) / 1000.0);
 	e = 0;
 out:
 	for (size_t i = 0; i < rec.n_drivers; i++)
@@ -330,8 +330,10 @@ int restore_parked_set(struct hook_run *r, enum restore_scope scope, const struc
 		}
 		if (scope == RESTORE_EARLIER_JOBS && g->job && r->upid && streq(g->job, r->upid))
 			continue;
-		if (keep && plan_addrs_overlap(keep, g->devices, g->n_devices))
+		if (keep && plan_addrs_overlap(keep, g->devices, g->n_devices)) {
+			log_info("%s %u stays parked: VM %u needs its device", kind(g->type), g->vmid, r->vmid);
 			continue;
+		}
 		if (scope == RESTORE_EARLIER_JOBS)
 			log_info("%s %u was left parked by an earlier job (%s)", kind(g->type), g->vmid, g->job ? g->job : "unknown");
 		if (restore_parked(r, g->vmid) < 0)

@@ -1,1 +1,13 @@
-# src: see the files listed here
+# issue 4: hand a GPU's IOMMU group back from vfio-pci to its host drivers.
+
+# The fake kernel behind the fake sysfs (LD_PRELOAD) and the bash helper that lays it out.
+# Built without the sanitizer flags of CFLAGS: it is preloaded into bash and ASan programs alike.
+check_SCRIPTS += tests/sim/fakesys.so
+CLEANFILES += tests/sim/fakesys.so
+EXTRA_DIST += tests/sim/fakesys.c tests/sim/fakepci.sh
+tests/sim/fakesys.so: tests/sim/fakesys.c
+	@$(MKDIR_P) tests/sim
+	$(AM_V_CCLD)$(CC) $(WARN_CFLAGS) -U_FORTIFY_SOURCE -O2 -g -shared -fPIC \
+		-o $@ $(srcdir)/tests/sim/fakesys.c -ldl
+
+TESTS += tests/bats/fakesys.bats

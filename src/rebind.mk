@@ -11,3 +11,10 @@ tests/sim/fakesys.so: tests/sim/fakesys.c
 		-o $@ $(srcdir)/tests/sim/fakesys.c -ldl
 
 TESTS += tests/bats/fakesys.bats
+
+src_libpvegpu_a_SOURCES += src/rebind.h src/rebind.c src/rebind_group.c
+
+# A small driver of the library for the bats suite, run under fakesys.so.
+check_PROGRAMS += tests/sim/rebind-run
+tests_sim_rebind_run_SOURCES = tests/sim/rebind-run.c
+TESTS += tests/bats/rebind-module.bats

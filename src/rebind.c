@@ -320,12 +320,23 @@ int rebind_pci_group(const struct pci_addr *a, const char *driver_or_null,
 		}
 	}
 	qsort(rep.devices, rep.n_devices, sizeof(*rep.devices), cmp_device);
+	for (size_t i = 0; i < rep.n_devices; i++)
+		copy_name(rep.devices[i].driver_after, sizeof(rep.devices[i].driver_after), rep.devices[i].driver_before);
+
+	_cleanup_close_ int lock_fd = -1;
+	if (opts && opts->lock && root_exists("/run/qemu-server")) {
+		_cleanup_free_ char *lock_path = root_path(REBIND_PCI_LOCK);
+		lock_fd = lock_path ? lock_file(lock_path, opts->lock_timeout_ms > 0 ? opts->lock_timeout_ms : 3000) : -ENOMEM;
+		if (lock_fd < 0) {
+			*ret = rep;
+			return lock_fd;
+		}
+	}
 
 	/* A running VM holding any member keeps the whole group: vfio needs all of it. */
 	const struct rebind_device *holder = NULL;
 	for (size_t i = 0; i < rep.n_devices; i++) {
 		struct rebind_device *d = &rep.devices[i];
-		copy_name(d->driver_after, sizeof(d->driver_after), d->driver_before);
 		if (is_held(opts, &d->addr, &d->held_by)) {
 			d->state = REBIND_HELD;
 			d->held_addr = d->addr;

@@ -13,6 +13,8 @@
 #define REBIND_DRIVER_MAX 64
 #define REBIND_PATH_MAX 256
 #define REBIND_TIMEOUT_MS_DEFAULT 5000
+/* qemu-server's lock around reserve_pci_usage (flock, it waits 5 s for it). */
+#define REBIND_PCI_LOCK "/run/qemu-server/pci-id-reservations.lock"
 
 /* Does a running VM hold function a now? Node policy stays with the caller
  * (reservations, pid files); set *ret_vmid when known. */
@@ -42,6 +44,11 @@ struct rebind_options {
 	const struct rebind_target *targets;
 	size_t n_targets;
 	int timeout_ms;                        /* per function, for the driver link; 0 = default */
+	/* Hold REBIND_PCI_LOCK from the holder check to the last move, so a VM start
+	 * cannot reserve and take the group half way (skipped when /run/qemu-server
+	 * is absent). The held callback runs under it and must not take it. */
+	bool lock;
+	int lock_timeout_ms;                   /* 0 = 3000; qemu-server gives up after 5 s */
 };
 
 enum rebind_state {
@@ -90,7 +97,9 @@ void rebind_report_release(struct rebind_report *r);
  * the caller did not name go to the kernel's choice, or follow opts->targets.
  * Continues past a failed member. Returns 0 when every member ended as
  * planned, -EBUSY when held, else the first member's -errno; ret lists every
- * member either way (release it even on error). */
+ * member either way (release it even on error). With opts->lock, a lock that
+ * cannot be had returns its -errno (-EWOULDBLOCK when busy) with ret listing
+ * the members, all REBIND_PENDING, nothing written. */
 int rebind_pci_group(const struct pci_addr *a, const char *driver_or_null,
                      const struct rebind_options *opts, struct rebind_report *ret);
 
@@ -125,6 +134,12 @@ void rebind_group_release(struct rebind_group *g);
 int rebind_driver_now(const struct pci_addr *a, char ret[static REBIND_DRIVER_MAX]);
 /* A bridge (pci_bus/ or class 0x0604): Proxmox leaves it out of the group move, so do we. */
 bool rebind_is_bridge(const struct pci_addr *a);
+
+/* The functions running VMs hold now, from a node loaded with NODE_LOAD_VMS,
+ * NODE_LOAD_RUNNING and NODE_LOAD_RESERVATIONS (node_holders without the
+ * containers: they use the host driver, which is where the rebind goes). */
+struct node;
+int rebind_holders_from_node(const struct node *node, struct rebind_holder **ret, size_t *ret_n);
 
 /* One line for the user, e.g.
  *   "0000:05:00.0: cannot write '/sys/bus/pci/drivers/nvidia/bind': Operation not permitted"

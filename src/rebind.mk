@@ -12,7 +12,7 @@ tests/sim/fakesys.so: tests/sim/fakesys.c
 
 TESTS += tests/bats/fakesys.bats
 
-src_libpvegpu_a_SOURCES += src/rebind.h src/rebind.c src/rebind_group.c
+src_libpvegpu_a_SOURCES += src/rebind.h src/rebind.c src/rebind_group.c src/rebind_holders.c
 
 # A small driver of the library for the bats suite, run under fakesys.so.
 check_PROGRAMS += tests/sim/rebind-run

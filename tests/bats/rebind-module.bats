@@ -213,3 +213,50 @@ refuse_all_writes() {
 0000:05:00.0 vfio-pci
 0000:05:00.1 vfio-pci"
 }
+
+@test "holders come from the node: a running VM's reservation keeps the group, a dead one's does not" {
+	. "$top_srcdir/tests/bats/fakenode.bash"
+	fake_node pve
+	nvidia_on_vfio
+	printf 'hostpci0: 0000:05:00.0\n' | fake_vm 104
+	fake_running_vm 104 4242
+	fake_reservation "0000:05:00.0 104 pid:4242"
+	rebind -N group 05:00
+	assert_failure
+	assert_line "0000:05:00.1: left on vfio-pci: VM 104 holds 0000:05:00.0"
+	[ "$(driver_of 0000:05:00.0)" = vfio-pci ]
+	rm "$R/run/qemu-server/104.pid"
+	rebind -N group 05:00
+	assert_success
+	[ "$(driver_of 0000:05:00.0)" = nvidia ]
+}
+
+@test "a running container on the host driver is no holder for the rebind" {
+	. "$top_srcdir/tests/bats/fakenode.bash"
+	fake_node pve
+	igpu_on_vfio
+	printf 'dev0: /dev/dri/renderD128\n' | fake_ct 201
+	fake_running_ct 201
+	rebind -N group 0000:00:02.0
+	assert_success
+	assert_output "0000:00:02.0 rebound vfio-pci -> i915"
+}
+
+@test "with the lock, the rebind gives up when qemu-server's PCI lock stays taken" {
+	igpu_on_vfio
+	mkdir -p "$R/run/qemu-server"
+	lock=$R/run/qemu-server/pci-id-reservations.lock
+	# The sleeping process itself holds the lock, so killing it frees it.
+	(exec 9>"$lock" && flock 9 && exec sleep 30) >/dev/null 2>&1 3>&- &
+	holder=$!
+	while flock -n "$lock" true; do sleep 0.05; done
+	rebind -l 300 group 0000:00:02.0
+	kill "$holder"
+	wait "$holder" || true
+	assert_failure
+	assert_line "result Resource temporarily unavailable"
+	[ "$(driver_of 0000:00:02.0)" = vfio-pci ]
+	rebind -l 1000 group 0000:00:02.0
+	assert_success
+	[ "$(driver_of 0000:00:02.0)" = i915 ]
+}

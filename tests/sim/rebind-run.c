@@ -1,5 +1,6 @@
 /* Drives src/rebind.c for tests/bats/rebind-module.bats (run under fakesys.so).
- *   rebind-run [-H PCI=VMID]... [-t PCI=DRIVER]... [-T MS] group PCI [DRIVER]
+ *   rebind-run [-H PCI=VMID]... [-N] [-l MS] [-t PCI=DRIVER]... [-T MS] group PCI [DRIVER]
+ *     -N: holders from the node (rebind_holders_from_node); -l: take qemu-server's PCI lock
  *   rebind-run [-H PCI=VMID]... [-T MS] function PCI [DRIVER]
  *   rebind-run wait MS NODE...
  *   rebind-run query PCI
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "macro.h"
+#include "node.h"
 #include "rebind.h"
 
 #define MAX_ARGS 16
@@ -44,8 +46,22 @@ int main(int argc, char **argv)
 	char *rest;
 	int c, r;
 
-	while ((c = getopt(argc, argv, "+H:t:T:")) >= 0) {
+	struct rebind_holder *node_holders_list = NULL;
+	while ((c = getopt(argc, argv, "+H:t:T:Nl:")) >= 0) {
 		switch (c) {
+		case 'N': {
+			struct node node = { 0 };
+			if (node_load(&node, NODE_LOAD_VMS | NODE_LOAD_RUNNING | NODE_LOAD_RESERVATIONS) < 0 ||
+			    rebind_holders_from_node(&node, &node_holders_list, &opts.n_holders) < 0)
+				return 3;
+			node_release(&node);
+			opts.holders = node_holders_list;
+			break;
+		}
+		case 'l':
+			opts.lock = true;
+			opts.lock_timeout_ms = (int)strtol(optarg, NULL, 10);
+			break;
 		case 'H':
 			if (opts.n_holders == MAX_ARGS || parse_pair(optarg, &holders[opts.n_holders].addr, &rest) < 0)
 				return 2;
@@ -110,6 +126,7 @@ int main(int argc, char **argv)
 		if (r < 0)
 			printf("result %s\n", strerror(-r));
 		rebind_report_release(&rep);
+		free(node_holders_list);
 		return r < 0;
 	}
 	return 2;

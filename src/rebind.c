@@ -274,8 +274,12 @@ static int add_group(struct rebind_report *rep, const struct pci_addr *f, const 
 		struct rebind_device *d = array_push(&rep->devices, &rep->n_devices, &rep->cap_devices, sizeof(*d));
 		if (!d)
 			return -ENOMEM;
-		r = prepare(d, f, NULL);
-		return r < 0 ? r : -EIO;
+		int k = prepare(d, f, NULL);
+		if (k < 0)
+			return k;
+		char bdf[PCI_ADDR_STRLEN], path[REBIND_PATH_MAX];
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", pci_addr_format(f, bdf));
+		return fail(d, REBIND_STEP_READ, path, r);
 	}
 	if (strempty(rep->group))
 		memcpy(rep->group, g.name, sizeof(rep->group));

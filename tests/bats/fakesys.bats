@@ -154,3 +154,21 @@ driver_of() {
 	assert_success
 	assert_output hello
 }
+
+@test "Proxmox's own sequence, written from Perl as SysFSTools does, moves the card to vfio-pci" {
+	run env LD_PRELOAD="$SHIM" perl -e '
+		sub w { my ($f, $v) = @_; open(my $fh, ">", $f) or return "$f: $!"; print $fh $v;
+			close($fh) or return "$f: $!"; return "ok" }
+		my $p = "$ENV{PVE_GPU_BACKUP_ROOT}/sys/bus/pci";
+		print w("$p/drivers/vfio-pci/new_id", "8086 3e92"), "\n";
+		print w("$p/devices/0000:00:02.0/driver/unbind", "0000:00:02.0"), "\n";
+		print w("$p/drivers/vfio-pci/bind", "0000:00:02.0"), "\n";
+		print w("$p/drivers/vfio-pci/bind", "0000:00:02.0"), "\n";'
+	assert_success
+	assert_output "ok
+ok
+ok
+$P/drivers/vfio-pci/bind: Device or resource busy"
+	[ "$(driver_of 0000:00:02.0)" = vfio-pci ]
+	[ ! -e "$R/dev/dri/renderD128" ]
+}

@@ -187,8 +187,13 @@ static int rebind_prepared(struct rebind_device *d, const struct rebind_options 
 		if (r >= 0 && k < 0)
 			r = fail(d, REBIND_STEP_WRITE, path, k);
 	}
-	if (r < 0)
+	if (r < 0) {
+		/* Say where it really is now: a failed bind leaves it on no driver. */
+		char now[REBIND_DRIVER_MAX];
+		if (rebind_driver_now(&d->addr, now) == 0)
+			copy_name(d->driver_after, sizeof(d->driver_after), now);
 		return r;
+	}
 	d->state = REBIND_REBOUND;
 	return 0;
 }

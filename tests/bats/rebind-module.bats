@@ -97,12 +97,19 @@ refuse_all_writes() {
 	rebind group 0000:05:00.0 nvidia
 	assert_failure
 	assert_line "0000:05:00.0: cannot write '/sys/bus/pci/drivers/nvidia/bind': Operation not permitted"
-	assert_line "0000:05:00.0 failed vfio-pci -> vfio-pci"
+	assert_line "0000:05:00.0 failed vfio-pci -> -"
 	assert_line "0000:05:00.1 rebound vfio-pci -> snd_hda_intel"
 	assert_line "result Operation not permitted"
 	# The pin is not left behind: Proxmox's next vfio-pci bind must still work.
 	[ "$(cat "$D/0000:05:00.0/driver_override")" = "(null)" ]
 	[ ! -e "$R/dev/nvidia0" ]
+	# Once the cause is gone, a second run (recover) finishes the job from where it stopped.
+	rm "$D/0000:05:00.0/.sim/refuse"
+	rebind group 0000:05:00.0 nvidia
+	assert_success
+	assert_output "0000:05:00.0 rebound - -> nvidia
+0000:05:00.1 already snd_hda_intel -> snd_hda_intel"
+	[ -e "$R/dev/nvidia0" ]
 }
 
 @test "a refused unbind leaves the card on vfio-pci and says which file" {

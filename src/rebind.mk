@@ -4,11 +4,12 @@
 # Built without the sanitizer flags of CFLAGS: it is preloaded into bash and ASan programs alike.
 check_SCRIPTS += tests/sim/fakesys.so
 CLEANFILES += tests/sim/fakesys.so
-EXTRA_DIST += tests/sim/fakesys.c tests/sim/fakepci.sh
-tests/sim/fakesys.so: tests/sim/fakesys.c
+fakesys_files = tests/sim/fakesys.h tests/sim/fakesys.c tests/sim/fakesys-kernel.c
+EXTRA_DIST += $(fakesys_files) tests/sim/fakepci.sh
+tests/sim/fakesys.so: $(fakesys_files)
 	@$(MKDIR_P) tests/sim
 	$(AM_V_CCLD)$(CC) $(WARN_CFLAGS) -U_FORTIFY_SOURCE -O2 -g -shared -fPIC \
-		-o $@ $(srcdir)/tests/sim/fakesys.c -ldl
+		-o $@ $(srcdir)/tests/sim/fakesys.c $(srcdir)/tests/sim/fakesys-kernel.c -ldl
 
 TESTS += tests/bats/fakesys.bats
 

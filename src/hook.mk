@@ -5,4 +5,4 @@ src_hook_pve_gpu_backup_hook_SOURCES = \
 	src/hook/main.c \
 	src/hook/status.c
 
-TESTS += tests/bats/status.bats
+TESTS += tests/bats/status.bats tests/bats/realworld.bats

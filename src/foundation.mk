@@ -14,7 +14,7 @@ src_libpvegpu_a_SOURCES += \
 	src/running.c src/reservations.c src/iommu.c src/devnode.c src/ha.c src/holders.c \
 	src/conflict.h src/conflict.c
 
-UNIT_TESTS = tests/unit/pci_addr.t tests/unit/vmconf.t tests/unit/mapping.t tests/unit/lxcconf.t tests/unit/conflict.t
+UNIT_TESTS = tests/unit/pci_addr.t tests/unit/vmconf.t tests/unit/mapping.t tests/unit/lxcconf.t tests/unit/conflict.t tests/unit/node.t
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 EXTRA_DIST += tests/unit/fixture.h
@@ -23,3 +23,4 @@ tests_unit_vmconf_t_SOURCES = tests/unit/vmconf.t.c
 tests_unit_mapping_t_SOURCES = tests/unit/mapping.t.c
 tests_unit_lxcconf_t_SOURCES = tests/unit/lxcconf.t.c
 tests_unit_conflict_t_SOURCES = tests/unit/conflict.t.c
+tests_unit_node_t_SOURCES = tests/unit/node.t.c

@@ -54,6 +54,13 @@ static int cmp_guest(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* vmid, then VM before CT: a vmid with both configs keeps its VM */
+static int cmp_guest_type(const void *a, const void *b)
+{
+	int c = cmp_guest(a, b);
+	return c ? c : (int)((const struct guest *)a)->type - (int)((const struct guest *)b)->type;
+}
+
 struct guest *node_find_guest(const struct node *node, unsigned vmid)
 {
 	struct guest key = { .vmid = vmid };
@@ -349,14 +356,15 @@ int node_load(struct node *node, unsigned what)
 			problem_add(&node->problems, "/etc/pve/lxc", 0, "cannot read: %s", strerror(-r_cts));
 	}
 	if (node->n_guests > 1)
-		qsort(node->guests, node->n_guests, sizeof(*node->guests), cmp_guest);
+		qsort(node->guests, node->n_guests, sizeof(*node->guests), cmp_guest_type);
 	/* a vmid is either a VM or a CT; a second config for it is a problem, not a guest */
 	for (size_t i = 1; i < node->n_guests;) {
 		if (node->guests[i].vmid != node->guests[i - 1].vmid) {
 			i++;
 			continue;
 		}
-		problem_add(&node->problems, NULL, 0, "guest %u has both a VM and a CT config", node->guests[i].vmid);
+		problem_add(&node->problems, NULL, 0, "guest %u has both a VM and a CT config; the CT config is ignored",
+			    node->guests[i].vmid);
 		guest_release(&node->guests[i]);
 		memmove(&node->guests[i], &node->guests[i + 1], (node->n_guests - i - 1) * sizeof(*node->guests));
 		node->n_guests--;

@@ -309,3 +309,21 @@ no guest uses a PCI device"
 	run json '[.guests[0].devices, .guests[0].device_nodes, [.problems[] | [.file, .line, .message]]]'
 	assert_output '[[],["/dev/dri/renderD129"],[["/etc/pve/lxc/220.conf",1,"dev0: cannot find the PCI device of '"'/dev/dri/renderD129'"': No such file or directory"]]]'
 }
+
+@test "without /etc/pve/local the node is the short host name" {
+	local short
+	short=$(uname -n)
+	short=${short%%.*}
+	rm "$PVE_GPU_BACKUP_ROOT/etc/pve/local"
+	mkdir -p "$PVE_GPU_BACKUP_ROOT/etc/pve/nodes/$short/qemu-server"
+	echo 'name: here' > "$PVE_GPU_BACKUP_ROOT/etc/pve/nodes/$short/qemu-server/180.conf"
+	run json '[.node, [.guests[].vmid]]'
+	assert_output "[\"$short\",[180]]"
+}
+
+@test "a vmid with both a VM and a CT config is a problem and counted once" {
+	fake_vm 190 <<< 'name: vm'
+	fake_ct 190 <<< 'hostname: ct'
+	run json '[[.guests[] | [.vmid, .type]], [.problems[].message]]'
+	assert_output '[[[190,"qemu"]],["guest 190 has both a VM and a CT config; the CT config is ignored"]]'
+}

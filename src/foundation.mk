@@ -7,7 +7,7 @@ src_libpvegpu_a_SOURCES += \
 	src/problems.h src/problems.c \
 	src/json.h src/json.c \
 	src/pci_addr.h src/pci_addr.c \
-	src/vmconf.h src/vmconf.c \
+	src/vmconf.h src/vmconf.c src/hostpci.c \
 	src/mapping.h src/mapping.c \
 	src/lxcconf.h src/lxcconf.c \
 	src/node.h src/node.c src/guest.h src/guest.c \

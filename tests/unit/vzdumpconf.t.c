@@ -1,0 +1,218 @@
+#include <string.h>
+
+#include "tap.h"
+#include "udiff.h"
+#include "vzdumpconf.h"
+
+#define OURS "script: " OUR_HOOK_PATH
+
+static void test_keys(void)
+{
+	struct conf_file f;
+	const char *s = "# c\n  script:/a b  \r\nscript : /x\n#script: /y\nmode: stop\r\nweird line\n:x: y\n\nlast: v";
+	ok(conf_file_parse(&f, s, strlen(s)) == 0, "parse");
+	is_int(f.n_lines, 9, "nine lines");
+	ok(f.lines[0].key == NULL, "comment has no key");
+	is_str(f.lines[1].key, "script", "indented key, no space after colon");
+	_cleanup_free_ char *v1 = conf_line_value(&f, 1);
+	is_str(v1, "/a b", "value trimmed, inner space kept, CR not in value");
+	is_int(f.lines[1].eol, 2, "CRLF ending");
+	ok(f.lines[2].key == NULL, "'script : x' is ignored by vzdump");
+	ok(f.lines[3].key == NULL, "#script is a comment");
+	is_str(f.lines[4].key, "mode", "mode key");
+	ok(f.lines[5].key == NULL, "line without colon ignored");
+	is_str(f.lines[6].key, ":x", "shortest non-space key before a colon");
+	ok(f.lines[7].key == NULL, "blank");
+	is_int(f.lines[8].eol, 0, "last line without newline");
+	is_str(conf_file_eol(&f), "\n", "eol from the first line");
+	conf_file_release(&f);
+}
+
+static void test_kinds(void)
+{
+	is_int(hook_kind_of(NULL), HOOK_NONE, "no script");
+	is_int(hook_kind_of(OUR_HOOK_PATH), HOOK_OURS, "ours");
+	is_int(hook_kind_of("/usr/local/bin/backup-gpu-hook.sh"), HOOK_OLD_BASH, "old bash hook");
+	is_int(hook_kind_of("/root/backup-gpu-hook.sh"), HOOK_OLD_BASH, "old bash hook anywhere");
+	is_int(hook_kind_of("/root/backup-gpu-hook.sh.bak"), HOOK_OTHER, "not the old hook");
+	is_int(hook_kind_of("/root/x.sh"), HOOK_OTHER, "other");
+}
+
+static bool plan(enum setup_action a, const char *vz, const char *hc, struct setup_plan *p)
+{
+	return setup_plan_make(a, vz, vz ? strlen(vz) : 0, hc, hc ? strlen(hc) : 0, p) == 0;
+}
+
+/* apply, then apply again (no change), then remove: the original bytes again. */
+static void roundtrip(const char *name, const char *vz, const char *hc, bool exact)
+{
+	struct setup_plan a, a2, r;
+	ok(plan(SETUP_APPLY, vz, hc, &a), "%s: apply planned", name);
+	const char *vz1 = a.vzdump_changes ? a.new_vzdump : vz;
+	const char *hc1 = a.hook_conf_changes ? a.new_hook_conf : hc;
+	ok(plan(SETUP_APPLY, vz1, hc1, &a2), "%s: second apply planned", name);
+	ok(!a2.vzdump_changes && !a2.hook_conf_changes, "%s: second apply changes nothing", name);
+	is_int(a2.kind, HOOK_OURS, "%s: ours after apply", name);
+	ok(plan(SETUP_REMOVE, vz1, hc1, &r), "%s: remove planned", name);
+	if (exact) {
+		is_str(r.new_vzdump, vz ? vz : "", "%s: remove gives the original vzdump.conf", name);
+		const char *hc2 = r.hook_conf_changes ? r.new_hook_conf : hc1;
+		if (hc)
+			is_str(hc2, hc, "%s: remove gives the original hook config", name);
+		else
+			ok(!r.hook_conf_changes || r.hook_conf_delete, "%s: hook config goes away", name);
+	}
+	setup_plan_release(&a);
+	setup_plan_release(&a2);
+	setup_plan_release(&r);
+}
+
+static void test_apply(void)
+{
+	struct setup_plan p;
+
+	ok(plan(SETUP_APPLY, "mode: stop\n", NULL, &p), "plan none");
+	is_int(p.kind, HOOK_NONE, "none found");
+	is_str(p.new_vzdump, "mode: stop\n" OUR_COMMENT "\n" OURS "\n", "appended with comment");
+	ok(!p.hook_conf_changes, "no hook config");
+	setup_plan_release(&p);
+
+	ok(plan(SETUP_APPLY, "mode: stop", NULL, &p), "plan no final newline");
+	is_str(p.new_vzdump, "mode: stop\n" OUR_COMMENT "\n" OURS, "still no final newline");
+	setup_plan_release(&p);
+
+	ok(plan(SETUP_APPLY, "a: b\r\nc: d\r\n", NULL, &p), "plan CRLF");
+	is_str(p.new_vzdump, "a: b\r\nc: d\r\n" OUR_COMMENT "\r\n" OURS "\r\n", "CRLF kept for new lines");
+	setup_plan_release(&p);
+
+	ok(plan(SETUP_APPLY, "# x\n" OURS "\n", NULL, &p), "plan ours");
+	is_int(p.kind, HOOK_OURS, "ours found");
+	ok(!p.vzdump_changes && !p.hook_conf_changes, "nothing to do");
+	setup_plan_release(&p);
+
+	ok(plan(SETUP_APPLY, "a: 1\nscript: /usr/local/bin/backup-gpu-hook.sh\nb: 2\n", NULL, &p), "plan old");
+	is_int(p.kind, HOOK_OLD_BASH, "old hook found");
+	is_str(p.new_vzdump, "a: 1\n" OURS "\nb: 2\n", "old hook replaced in place");
+	ok(!p.chain && !p.hook_conf_changes, "old hook not chained");
+	setup_plan_release(&p);
+
+	ok(plan(SETUP_APPLY, "  script:\t/root/x.sh  \n", NULL, &p), "plan other");
+	is_int(p.kind, HOOK_OTHER, "other found");
+	is_str(p.effective_script, "/root/x.sh", "effective script");
+	is_str(p.chain, "/root/x.sh", "chained");
+	is_str(p.new_vzdump, "  script:\t" OUR_HOOK_PATH "  \n", "only the value replaced");
+	is_str(p.new_hook_conf, OUR_CHAIN_COMMENT "\nchain: /root/x.sh\n", "chain written");
+	setup_plan_release(&p);
+
+	ok(plan(SETUP_APPLY, "script: /root/x.sh\n", "force-stop: 1\nchain: /old\n", &p), "plan other, old chain");
+	is_str(p.old_chain, "/old", "old chain reported");
+	is_str(p.new_hook_conf, "force-stop: 1\nchain: /root/x.sh\n", "chain value replaced");
+	setup_plan_release(&p);
+
+	ok(plan(SETUP_APPLY, "script: /a\nmode: stop\nscript: /usr/local/bin/backup-gpu-hook.sh\n", NULL, &p), "plan several");
+	is_int(p.kind, HOOK_SEVERAL, "several found");
+	is_int(p.effective_kind, HOOK_OLD_BASH, "vzdump uses the last");
+	is_int(p.effective_line, 3, "its line");
+	is_int(p.n_dropped, 1, "one dropped");
+	is_str(p.dropped[0], "/a", "the first one dropped");
+	is_str(p.new_vzdump, "mode: stop\n" OURS "\n", "fixed to one; mode untouched");
+	setup_plan_release(&p);
+
+	ok(plan(SETUP_APPLY, OURS "\nscript: /b\n", NULL, &p), "plan several, ours first");
+	is_str(p.new_vzdump, OURS "\n", "one line left");
+	is_str(p.chain, "/b", "the effective other hook chained");
+	setup_plan_release(&p);
+
+	ok(plan(SETUP_APPLY, "script: /b\n" OURS "\n", NULL, &p), "plan several, ours last");
+	is_str(p.new_vzdump, OURS "\n", "earlier line dropped");
+	ok(p.chain == NULL, "nothing chained: vzdump never ran /b");
+	setup_plan_release(&p);
+
+	ok(plan(SETUP_APPLY, NULL, NULL, &p), "plan missing file");
+	is_str(p.new_vzdump, OUR_COMMENT "\n" OURS "\n", "new file");
+	setup_plan_release(&p);
+}
+
+static void test_remove(void)
+{
+	struct setup_plan p;
+	ok(plan(SETUP_REMOVE, "mode: stop\n", NULL, &p), "remove without ours");
+	ok(!p.vzdump_changes && !p.hook_conf_changes, "nothing to remove");
+	setup_plan_release(&p);
+
+	ok(plan(SETUP_REMOVE, "script: /usr/local/bin/backup-gpu-hook.sh\n", NULL, &p), "remove old");
+	ok(!p.vzdump_changes, "someone else's hook is not ours to remove");
+	setup_plan_release(&p);
+
+	roundtrip("empty", "", NULL, true);
+	roundtrip("missing", NULL, NULL, true);
+	roundtrip("plain", "# vzdump default settings\n\n#script: FILENAME\nmode: snapshot\n", NULL, true);
+	roundtrip("no final newline", "a: b\n#c", NULL, true);
+	roundtrip("CRLF", "a: b\r\n# c\r\n", NULL, true);
+	roundtrip("CRLF no final newline", "a: b\r\nc: d", NULL, true);
+	roundtrip("other", "x: 1\n  script:/root/x.sh \r\ny: 2", NULL, true);
+	roundtrip("other, hook config", "script: /root/x.sh\n", "force-stop: 1", true);
+	roundtrip("other, hook config with chain", "script: /root/x.sh\n", "chain: /root/x.sh\n", false);
+	roundtrip("old", "script: /usr/local/bin/backup-gpu-hook.sh\n", NULL, false);
+	roundtrip("several", "script: /a\nscript: /b\n", NULL, false);
+	roundtrip("ignored lines", "garbage here\nscript : /not/a/key\n\t\n", NULL, true);
+}
+
+static void test_jobs(void)
+{
+	const char *s =
+		"vzdump: backup-a\n\tschedule daily\n\tscript /root/h.sh\n\n"
+		"# comment\n"
+		"vzdump: backup-b\n        all 1\n        mode snapshot\n\n"
+		"realm-sync: x\n\tscript /nope\n\n"
+		"vzdump: backup-c\n        script   /usr/sbin/pve-gpu-backup-hook  \n";
+	struct backup_job *jobs;
+	size_t n;
+	ok(jobs_cfg_scripts(s, strlen(s), &jobs, &n) == 0, "jobs parsed");
+	is_int(n, 2, "two jobs with a script");
+	if (n == 2) {
+		is_str(jobs[0].id, "backup-a", "first id");
+		is_str(jobs[0].script, "/root/h.sh", "first script");
+		is_int(jobs[0].line, 3, "first line");
+		is_str(jobs[1].id, "backup-c", "space-indented job");
+		is_str(jobs[1].script, OUR_HOOK_PATH, "trailing space trimmed");
+	}
+	backup_jobs_free(jobs, n);
+}
+
+static void test_diff(void)
+{
+	char *d;
+	ok(unified_diff("a\n", 2, "a\n", 2, "x", "x", &d) == 0, "diff equal");
+	is_str(d, "", "no diff for equal text");
+	free(d);
+
+	const char *o = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n";
+	const char *n = "1\n2\n3\n4\nfive\n6\n7\n8\n9\n10\nnew\n";
+	ok(unified_diff(o, strlen(o), n, strlen(n), "/etc/vzdump.conf", "/etc/vzdump.conf", &d) == 0, "diff");
+	is_str(d, "--- /etc/vzdump.conf\n+++ /etc/vzdump.conf\n"
+	          "@@ -2,9 +2,10 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n 9\n 10\n+new\n", "one hunk");
+	free(d);
+
+	const char *o2 = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n";
+	const char *n2 = "0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12";
+	ok(unified_diff(o2, strlen(o2), n2, strlen(n2), "a", "b", &d) == 0, "diff two hunks");
+	is_str(d, "--- a\n+++ b\n@@ -1,3 +1,4 @@\n+0\n 1\n 2\n 3\n@@ -9,4 +10,4 @@\n 9\n 10\n 11\n-12\n+12\n"
+	          "\\ No newline at end of file\n", "insert at start, newline lost at end (as GNU diff)");
+	free(d);
+
+	ok(unified_diff("", 0, "x\n", 2, "a", "b", &d) == 0, "diff from empty");
+	is_str(d, "--- a\n+++ b\n@@ -0,0 +1 @@\n+x\n", "from empty");
+	free(d);
+}
+
+int main(void)
+{
+	test_keys();
+	test_kinds();
+	test_apply();
+	test_remove();
+	test_jobs();
+	test_diff();
+	return tap_done();
+}

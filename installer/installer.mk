@@ -7,3 +7,12 @@ src_libpvegpu_a_SOURCES += \
 check_PROGRAMS += tests/unit/vzdumpconf.t
 TESTS += tests/unit/vzdumpconf.t
 tests_unit_vzdumpconf_t_SOURCES = tests/unit/vzdumpconf.t.c tests/unit/tap.h
+
+sbin_PROGRAMS += installer/pve-gpu-backup-setup
+installer_pve_gpu_backup_setup_SOURCES = \
+	installer/pve-gpu-backup-setup.c installer/setup.h \
+	installer/apply.c \
+	installer/gpus.h installer/gpus.c \
+	installer/node-report.c
+installer_pve_gpu_backup_setup_CFLAGS = $(AM_CFLAGS) $(LIBPCI_CFLAGS)
+installer_pve_gpu_backup_setup_LDADD = src/libpvegpu.a $(LIBPCI_LIBS)

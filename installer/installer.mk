@@ -16,3 +16,9 @@ installer_pve_gpu_backup_setup_SOURCES = \
 	installer/node-report.c
 installer_pve_gpu_backup_setup_CFLAGS = $(AM_CFLAGS) $(LIBPCI_CFLAGS)
 installer_pve_gpu_backup_setup_LDADD = src/libpvegpu.a $(LIBPCI_LIBS)
+
+SETUP_BATS = tests/bats/setup-apply.bats tests/bats/setup-safety.bats \
+	tests/bats/setup-cli.bats tests/bats/setup-realworld.bats
+TESTS += $(SETUP_BATS)
+
+dist_man_MANS += man/pve-gpu-backup-setup.8

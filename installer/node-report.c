@@ -67,6 +67,8 @@ static void report_old_hook_state(FILE *out, struct json *j, const struct style 
 	} else
 		fprintf(out, "%swarning:%s the old bash hook's state file %s lists guests it stopped\n"
 		             "  and never started again:", c_yellow(s), c_off(s), OLD_HOOK_STATE);
+	unsigned seen[256];
+	size_t n_seen = 0;
 	char *save = NULL;
 	for (char *tok = strtok_r(data, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
 		tok[strcspn(tok, " \t\r")] = '\0';
@@ -75,6 +77,12 @@ static void report_old_hook_state(FILE *out, struct json *j, const struct style 
 		unsigned long long v = strtoull(tok, &end, 10);
 		if (errno || end == tok || *end || v < 100 || v > 999999999)
 			continue;
+		bool dup = false;
+		for (size_t i = 0; i < n_seen; i++)
+			dup = dup || seen[i] == v;
+		if (dup || n_seen == ELEMENTSOF(seen))
+			continue;
+		seen[n_seen++] = (unsigned)v;
 		if (j)
 			json_int(j, (long long)v);
 		else

@@ -114,3 +114,9 @@ setup() {
 	assert_output --partial "pci.ids is missing"
 	assert_output --partial "driver none, IOMMU group none"
 }
+
+@test "a failed write of standard output is an error" {
+	run sh -c '"$1" --help >/dev/full' _ "$SETUP"
+	assert_failure 2
+	assert_output --partial "cannot write to standard output"
+}

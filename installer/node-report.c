@@ -2,7 +2,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "conflict.h"
 #include "gpus.h"
+#include "guests-report.h"
 #include "rootfs.h"
 #include "setup.h"
 
@@ -16,7 +18,41 @@ static void gpu_name(const struct gpu *g, char *buf, size_t size)
 		snprintf(buf, size, "[%04x:%04x]", g->vendor, g->device);
 }
 
-static void report_gpus(FILE *out, struct json *j, const struct style *s, const struct gpu_list *gl)
+static void report_users(FILE *out, struct json *j, const struct node *node, const struct gpu *g)
+{
+	bool any = false;
+	if (j) {
+		json_key(j, "guests");
+		json_array_begin(j);
+	}
+	for (size_t i = 0; i < node->n_guests; i++) {
+		const struct guest *guest = &node->guests[i];
+		if (!guest_uses_addr(guest, &g->addr))
+			continue;
+		if (j) {
+			json_object_begin(j);
+			json_kv_int(j, "vmid", guest->vmid);
+			json_kv_string(j, "type", guest->type == GUEST_QEMU ? "qemu" : "lxc");
+			json_kv_string(j, "name", guest->name);
+			json_kv_bool(j, "running", guest->running);
+			json_kv_bool(j, "template", guest->template);
+			json_object_end(j);
+			continue;
+		}
+		char label[300];
+		guest_label(guest, label, sizeof(label));
+		fprintf(out, "%s%s, %s", any ? "; " : "      used by: ", label,
+		        guest->template ? "template" : guest->running ? "running" : "stopped");
+		any = true;
+	}
+	if (j)
+		json_array_end(j);
+	else
+		fprintf(out, "%s\n", any ? "" : "      used by no guest");
+}
+
+static void report_gpus(FILE *out, struct json *j, const struct style *s, const struct gpu_list *gl,
+                        const struct node *node)
 {
 	if (j) {
 		json_kv_bool(j, "pci_ids_found", gl->ids_found);
@@ -42,6 +78,7 @@ static void report_gpus(FILE *out, struct json *j, const struct style *s, const 
 			json_kv_string(j, "device", g->device_name);
 			json_kv_string(j, "driver", g->driver);
 			json_kv_string(j, "iommu_group", g->iommu_group);
+			report_users(NULL, j, node, g);
 			json_object_end(j);
 			continue;
 		}
@@ -49,6 +86,100 @@ static void report_gpus(FILE *out, struct json *j, const struct style *s, const 
 		fprintf(out, "  %s  %s\n", addr, name);
 		fprintf(out, "      driver %s, IOMMU group %s\n", g->driver ? g->driver : "none",
 		        g->iommu_group ? g->iommu_group : "none (IOMMU off?)");
+		report_users(out, NULL, node, g);
+	}
+	if (j)
+		json_array_end(j);
+}
+
+static const char *label_of(const struct node *node, unsigned vmid, char *buf, size_t size)
+{
+	const struct guest *g = node_find_guest(node, vmid);
+	if (g)
+		guest_label(g, buf, size);
+	else
+		snprintf(buf, size, "guest %u", vmid);
+	return buf;
+}
+
+static void report_conflicts(FILE *out, struct json *j, const struct style *s, const struct node *node)
+{
+	struct conflict_group *groups = NULL;
+	size_t n = 0;
+	struct blocked_backup *blocked = NULL;
+	size_t nb = 0;
+	char label[300];
+	if (node_conflict_groups(node, &groups, &n) < 0)
+		n = 0;
+	if (node_blocked_backups(node, &blocked, &nb) < 0)
+		nb = 0;
+
+	if (j) {
+		json_key(j, "conflict_groups");
+		json_array_begin(j);
+		for (size_t i = 0; i < n; i++) {
+			json_array_begin(j);
+			for (size_t k = 0; k < groups[i].n; k++)
+				json_int(j, groups[i].vmids[k]);
+			json_array_end(j);
+		}
+		json_array_end(j);
+		json_key(j, "blocked_backups");
+		json_array_begin(j);
+		for (size_t i = 0; i < nb; i++) {
+			json_object_begin(j);
+			json_kv_int(j, "vmid", blocked[i].vmid);
+			json_key(j, "held_by");
+			json_array_begin(j);
+			for (size_t k = 0; k < blocked[i].n_holders; k++)
+				json_int(j, blocked[i].holders[k]);
+			json_array_end(j);
+			json_object_end(j);
+		}
+		json_array_end(j);
+	} else {
+		fprintf(out, "%sGuests that cannot run at the same time%s\n", c_bold(s), c_off(s));
+		if (n == 0)
+			fprintf(out, "  none: no two guests need the same GPU\n");
+		for (size_t i = 0; i < n; i++) {
+			fprintf(out, "  ");
+			for (size_t k = 0; k < groups[i].n; k++)
+				fprintf(out, "%s%s", k ? ", " : "", label_of(node, groups[i].vmids[k], label, sizeof(label)));
+			fprintf(out, "\n");
+		}
+		for (size_t i = 0; i < nb; i++) {
+			fprintf(out, "  %s%s is stopped and its backup fails today:%s vzdump starts it with its\n"
+			             "  PCI devices, and ", c_red(s), label_of(node, blocked[i].vmid, label, sizeof(label)), c_off(s));
+			for (size_t k = 0; k < blocked[i].n_holders; k++)
+				fprintf(out, "%s%s", k == 0 ? "" : k + 1 == blocked[i].n_holders ? " and " : ", ",
+				        label_of(node, blocked[i].holders[k], label, sizeof(label)));
+			fprintf(out, " %s running with that card.\n", blocked[i].n_holders > 1 ? "are" : "is");
+		}
+		if (nb)
+			fprintf(out, "  %s parks the running guests for such a backup.\n", OUR_HOOK_PATH);
+	}
+	conflict_groups_free(groups, n);
+	blocked_backups_free(blocked, nb);
+}
+
+static void report_problems(FILE *out, struct json *j, const struct style *s, const struct node *node)
+{
+	if (j) {
+		json_key(j, "problems");
+		json_array_begin(j);
+	}
+	for (size_t i = 0; i < node->problems.n; i++) {
+		const struct problem *p = &node->problems.items[i];
+		if (j) {
+			json_object_begin(j);
+			json_kv_string(j, "file", p->file);
+			json_kv_int(j, "line", p->line);
+			json_kv_string(j, "message", p->message);
+			json_object_end(j);
+		} else if (p->line)
+			fprintf(out, "%snote:%s %s line %u: %s\n", c_yellow(s), c_off(s), p->file ? p->file : "?", p->line, p->message);
+		else
+			fprintf(out, "%snote:%s %s%s%s\n", c_yellow(s), c_off(s), p->file ? p->file : "", p->file ? ": " : "", p->message);
 	}
 	if (j)
 		json_array_end(j);
@@ -56,7 +187,7 @@ static void report_gpus(FILE *out, struct json *j, const struct style *s, const 
 
 /* Guests the old bash hook stopped and listed in its state file (one vmid a
  * line); it starts them again only at job-end, so an aborted job leaves them down. */
-static void report_old_hook_state(FILE *out, struct json *j, const struct style *s)
+static void report_old_hook_state(FILE *out, struct json *j, const struct style *s, const struct node *node)
 {
 	_cleanup_free_ char *data = NULL;
 	if (root_read_file(OLD_HOOK_STATE, 1 << 20, &data, NULL) < 0)
@@ -83,10 +214,15 @@ static void report_old_hook_state(FILE *out, struct json *j, const struct style 
 		if (dup || n_seen == ELEMENTSOF(seen))
 			continue;
 		seen[n_seen++] = (unsigned)v;
-		if (j)
-			json_int(j, (long long)v);
-		else
-			fprintf(out, " %llu", v);
+		const struct guest *g = node_find_guest(node, (unsigned)v);
+		const char *state = !g ? "gone" : g->running ? "running" : "stopped";
+		if (j) {
+			json_object_begin(j);
+			json_kv_int(j, "vmid", (long long)v);
+			json_kv_string(j, "state", state);
+			json_object_end(j);
+		} else
+			fprintf(out, "%s%llu (%s)", n_seen > 1 ? ", " : " ", v, state);
 	}
 	if (j)
 		json_array_end(j);
@@ -118,12 +254,23 @@ static void report_cluster(FILE *out, struct json *j, const struct style *s)
 void node_report(FILE *out, struct json *j, const struct style *s)
 {
 	struct gpu_list gl;
+	struct node node = { 0 };
 	if (gpus_load(&gl) < 0)
 		gl = (struct gpu_list){ 0 };
-	report_gpus(out, j, s, &gl);
-	report_old_hook_state(out, j, s);
+	(void)node_load(&node, NODE_LOAD_ALL);
+	if (j)
+		json_kv_string(j, "node", node.name);
+	else
+		fprintf(out, "%sNode %s%s\n\n", c_bold(s), node.name ? node.name : "(unknown)", c_off(s));
+	report_gpus(out, j, s, &gl, &node);
+	if (!j)
+		fprintf(out, "\n");
+	report_conflicts(out, j, s, &node);
+	report_problems(out, j, s, &node);
+	report_old_hook_state(out, j, s, &node);
 	report_cluster(out, j, s);
 	if (!j)
 		fprintf(out, "\n");
+	node_release(&node);
 	gpus_release(&gl);
 }

@@ -49,7 +49,7 @@ setup() {
 	assert_success
 	assert_output --partial "vzdump runs the old bash hook /usr/local/bin/backup-gpu-hook.sh (line 2)."
 	assert_output --partial "/tmp/vzdump-gpu-stopped-vms.state lists guests it stopped"
-	assert_output --partial "never started again: 101 205"
+	assert_output --partial "never started again: 101 (gone), 205 (gone)"
 	printf 'mode: stop\n%s\nionice: 7\n' "$OURS" >"$BATS_TEST_TMPDIR/want"
 	cmp "$VZ" "$BATS_TEST_TMPDIR/want"
 	[ ! -e "$HC" ]

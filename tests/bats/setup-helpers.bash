@@ -1,6 +1,7 @@
 # Shared by the setup-*.bats suites: a fake node under $BATS_TEST_TMPDIR/root.
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
+load fakenode
 
 SETUP="$top_builddir/installer/pve-gpu-backup-setup"
 OURS="script: /usr/sbin/pve-gpu-backup-hook"
@@ -8,10 +9,9 @@ COMMENT="# pve-gpu-backup-setup: park guests holding a GPU while a stopped guest
 
 make_root() {
 	ROOT="$BATS_TEST_TMPDIR/root"
-	mkdir -p "$ROOT/etc/logrotate.d" "$ROOT/etc/pve/nodes/pve1" "$ROOT/etc/pve/qemu-server" \
-		"$ROOT/etc/pve/lxc" "$ROOT/sys/bus/pci/devices" "$ROOT/tmp" "$ROOT/run"
-	ln -s nodes/pve1 "$ROOT/etc/pve/local"
 	export PVE_GPU_BACKUP_ROOT="$ROOT"
+	fake_node pve1
+	mkdir -p "$ROOT/etc/logrotate.d" "$ROOT/tmp"
 	VZ="$ROOT/etc/vzdump.conf"
 	HC="$ROOT/etc/pve-gpu-backup-hook.conf"
 }

@@ -102,7 +102,20 @@ static const char *label_of(const struct node *node, unsigned vmid, char *buf, s
 	return buf;
 }
 
-static void report_conflicts(FILE *out, struct json *j, const struct style *s, const struct node *node)
+/* The first GPU both guests use, as "0000:01:00.0", or NULL. */
+static const char *shared_gpu(const struct gpu_list *gl, const struct guest *a, const struct guest *b)
+{
+	static char buf[PCI_ADDR_STRLEN];
+	if (!a || !b)
+		return NULL;
+	for (size_t i = 0; i < gl->n; i++)
+		if (guest_uses_addr(a, &gl->gpus[i].addr) && guest_uses_addr(b, &gl->gpus[i].addr))
+			return pci_addr_format(&gl->gpus[i].addr, buf);
+	return NULL;
+}
+
+static void report_conflicts(FILE *out, struct json *j, const struct style *s, const struct node *node,
+                             const struct gpu_list *gl)
 {
 	struct conflict_group *groups = NULL;
 	size_t n = 0;
@@ -147,16 +160,24 @@ static void report_conflicts(FILE *out, struct json *j, const struct style *s, c
 				fprintf(out, "%s%s", k ? ", " : "", label_of(node, groups[i].vmids[k], label, sizeof(label)));
 			fprintf(out, "\n");
 		}
+		if (nb)
+			fprintf(out, "\n%sBackups that fail today%s\n", c_bold(s), c_off(s));
 		for (size_t i = 0; i < nb; i++) {
-			fprintf(out, "  %s%s is stopped and its backup fails today:%s vzdump starts it with its\n"
-			             "  PCI devices, and ", c_red(s), label_of(node, blocked[i].vmid, label, sizeof(label)), c_off(s));
-			for (size_t k = 0; k < blocked[i].n_holders; k++)
-				fprintf(out, "%s%s", k == 0 ? "" : k + 1 == blocked[i].n_holders ? " and " : ", ",
-				        label_of(node, blocked[i].holders[k], label, sizeof(label)));
-			fprintf(out, " %s running with that card.\n", blocked[i].n_holders > 1 ? "are" : "is");
+			const struct guest *g = node_find_guest(node, blocked[i].vmid);
+			fprintf(out, "  %s%s is stopped and its backup fails:%s vzdump starts it with its\n  devices, and ",
+			        c_red(s), label_of(node, blocked[i].vmid, label, sizeof(label)), c_off(s));
+			for (size_t k = 0; k < blocked[i].n_holders; k++) {
+				const struct guest *h = node_find_guest(node, blocked[i].holders[k]);
+				const char *card = shared_gpu(gl, g, h);
+				fprintf(out, "%sthe running %s holds %s", k == 0 ? "" : k + 1 == blocked[i].n_holders ? " and " : ", ",
+				        label_of(node, blocked[i].holders[k], label, sizeof(label)),
+				        card ? card : "a device of the same IOMMU group");
+			}
+			fprintf(out, ".\n");
 		}
 		if (nb)
-			fprintf(out, "  %s parks the running guests for such a backup.\n", OUR_HOOK_PATH);
+			fprintf(out, "  %s parks the holders for such a backup\n  and starts them again after it.\n",
+			        OUR_HOOK_PATH);
 	}
 	conflict_groups_free(groups, n);
 	blocked_backups_free(blocked, nb);
@@ -265,7 +286,7 @@ void node_report(FILE *out, struct json *j, const struct style *s)
 	report_gpus(out, j, s, &gl, &node);
 	if (!j)
 		fprintf(out, "\n");
-	report_conflicts(out, j, s, &node);
+	report_conflicts(out, j, s, &node, &gl);
 	report_problems(out, j, s, &node);
 	report_old_hook_state(out, j, s, &node);
 	report_cluster(out, j, s);

@@ -57,10 +57,11 @@ gpu_node() {
 	wizard --dry-run
 	assert_success
 	assert_output --partial "VM 101 (win11), VM 102 (linux)"
-	assert_output --partial "VM 102 (linux) is stopped and its backup fails today"
-	assert_output --partial "VM 101 (win11) is running with that card."
-	assert_output --partial "VM 103 (ai) is stopped and its backup fails today"
-	assert_output --partial "CT 200 (plex) is running with that card."
+	assert_output --partial "Backups that fail today"
+	assert_output --partial "VM 102 (linux) is stopped and its backup fails"
+	assert_output --partial "the running VM 101 (win11) holds 0000:01:00.0."
+	assert_output --partial "VM 103 (ai) is stopped and its backup fails"
+	assert_output --partial "the running CT 200 (plex) holds 0000:02:00.0."
 }
 
 @test "nothing fails when the holders are stopped" {
@@ -69,7 +70,7 @@ gpu_node() {
 	: >"$ROOT/proc/net/unix"
 	wizard --dry-run
 	assert_success
-	refute_output --partial "fails today"
+	refute_output --partial "backup fails"
 }
 
 @test "--json: guests per GPU, conflict groups, blocked backups" {

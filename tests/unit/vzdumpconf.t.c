@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "hookconf.h"
 #include "tap.h"
 #include "udiff.h"
 #include "vzdumpconf.h"
@@ -102,6 +103,14 @@ static void test_apply(void)
 	is_str(p.chain, "/root/x.sh", "chained");
 	is_str(p.new_vzdump, "  script:\t" OUR_HOOK_PATH "  \n", "only the value replaced");
 	is_str(p.new_hook_conf, OUR_CHAIN_COMMENT "\nchain: /root/x.sh\n", "chain written");
+
+	struct hook_config hc;
+	struct problem_list problems = { 0 };
+	hook_config_init(&hc);
+	is_int(hook_config_parse(p.new_hook_conf, HOOK_CONF_PATH, &hc, &problems), 0, "the hook reads the chain we write");
+	is_str(hc.chain, "/root/x.sh", "the hook sees the chained path");
+	hook_config_release(&hc);
+	problem_list_release(&problems);
 	setup_plan_release(&p);
 
 	ok(plan(SETUP_APPLY, "script: /root/x.sh\n", "force-stop: 1\nchain: /old\n", &p), "plan other, old chain");

@@ -121,6 +121,10 @@ static void describe_apply(FILE *out, const struct setup_plan *p, const struct s
 		        p->effective_script, p->effective_line, OUR_HOOK_PATH, p->effective_script, HOOK_CONF_PATH);
 		if (p->old_chain)
 			fprintf(out, "  %s chained %s so far; that is replaced.\n", HOOK_CONF_PATH, p->old_chain);
+		if (p->effective_script && p->effective_script[0] != '/')
+			fprintf(out, "  %swarning:%s %s is not an absolute path; %s needs one for chain:.\n"
+			             "  Write its full path into %s first.\n",
+			        c_yellow(s), c_off(s), p->effective_script, OUR_HOOK_PATH, VZDUMP_CONF_PATH);
 		break;
 	}
 }
@@ -207,15 +211,6 @@ static bool ask(const struct options *o)
 	return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
 }
 
-static const char *error_hint(int r)
-{
-	switch (r) {
-	case -EROFS: return " (the file system is read-only)";
-	case -ENOSPC: return " (the disk is full)";
-	default: return "";
-	}
-}
-
 static int run(const struct options *o)
 {
 	enum setup_action action = o->remove ? SETUP_REMOVE : SETUP_APPLY;
@@ -244,8 +239,8 @@ static int run(const struct options *o)
 			goto out;
 		}
 		if (lock_fd < 0) {
-			fprintf(stderr, "%s: cannot lock '%s': %s%s\n", PROG, LOCK_PATH, strerror(-lock_fd),
-			        error_hint(lock_fd));
+			fprintf(stderr, "%s: cannot lock '%s': %s; nothing was changed\n", PROG, LOCK_PATH,
+			        strerror(-lock_fd));
 			goto out;
 		}
 	}
@@ -327,8 +322,8 @@ static int run(const struct options *o)
 		r = plan_write(action, &plan, &vz, &hc, logrotate_needed, &failed);
 		if (r < 0) {
 			fflush(out);
-			fprintf(stderr, "%s: cannot write '%s': %s%s; nothing was changed\n", PROG, failed,
-			        strerror(-r), error_hint(r));
+			fprintf(stderr, "%s: cannot write '%s': %s; nothing was changed\n", PROG, failed,
+			        strerror(-r));
 			result = "error";
 			ret = EXIT_ERROR;
 		} else {

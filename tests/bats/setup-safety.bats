@@ -51,7 +51,7 @@ mount_etc() {
 	mount -o remount,ro "$ROOT/etc"
 	wizard --yes
 	assert_failure 2
-	assert_output --regexp "read-only"
+	assert_output --partial "Read-only file system; nothing was changed"
 	cmp "$VZ" "$BATS_TEST_TMPDIR/orig"
 	[ ! -e "$HC" ]
 }
@@ -73,6 +73,29 @@ mount_etc() {
 	run find "$ROOT/etc" -name '*.tmp.*'
 	assert_output ""
 	[ ! -e "$HC" ]
+}
+
+@test "a read-only (0444) file: root may replace it; the mode stays 0444" {
+	chmod 0444 "$VZ"
+	wizard --yes
+	assert_success
+	[ "$(stat -c %a "$VZ")" = 444 ]
+	run grep -cx "script: /usr/sbin/pve-gpu-backup-hook" "$VZ"
+	assert_output 1
+}
+
+@test "an immutable file (chattr +i): clear error, the original intact" {
+	chattr +i "$VZ" 2>/dev/null || skip "chattr +i not supported here"
+	wizard --yes
+	status_=$status output_=$output
+	chattr -i "$VZ"
+	status=$status_ output=$output_
+	assert_failure 2
+	assert_output --partial "cannot write '/etc/vzdump.conf': Operation not permitted; nothing was changed"
+	cmp "$VZ" "$BATS_TEST_TMPDIR/orig"
+	[ ! -e "$HC" ]
+	run find "$ROOT/etc" -name '*.tmp.*'
+	assert_output ""
 }
 
 @test "two wizards at once: the second one stops, nothing changed" {

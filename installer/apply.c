@@ -18,9 +18,43 @@ static const char logrotate_text[] =
 	"\tcreate 0640 root adm\n"
 	"}\n";
 
+/* Read from the descriptor opened without following links, not the path again. */
+static int read_fd(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	size_t cap = 4096, len = 0;
+	_cleanup_free_ char *buf = malloc(cap + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= max)
+				return -EFBIG;
+			char *n = realloc(buf, cap * 2 + 1);
+			if (!n)
+				return -ENOMEM;
+			buf = n;
+			cap *= 2;
+		}
+		ssize_t k = read(fd, buf + len, cap - len);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
 int file_state_read(struct file_state *f, const char *path)
 {
-	*f = (struct file_state){ .path = path, .mode = 0644, .uid = 0, .gid = 0 };
+	/* a new file gets 0644 and the caller's owner (root when run as intended) */
+	*f = (struct file_state){ .path = path, .mode = 0644, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	_cleanup_close_ int fd = root_open(path, O_RDONLY | O_NOCTTY, 0, true);
 	if (fd == -ENOENT)
 		return 0;
@@ -35,7 +69,7 @@ int file_state_read(struct file_state *f, const char *path)
 	f->mode = st.st_mode & 07777;
 	f->uid = st.st_uid;
 	f->gid = st.st_gid;
-	return root_read_file(path, 16u << 20, &f->data, &f->len);
+	return read_fd(fd, 16u << 20, &f->data, &f->len);
 }
 
 void file_state_release(struct file_state *f)
@@ -85,7 +119,8 @@ int plan_write(enum setup_action action, const struct setup_plan *p,
 	bool wrote_logrotate = false, wrote_hc = false;
 
 	if (write_logrotate) {
-		r = write_under_root(LOGROTATE_PATH, logrotate_text, sizeof(logrotate_text) - 1, 0644, 0, 0);
+		r = write_under_root(LOGROTATE_PATH, logrotate_text, sizeof(logrotate_text) - 1, 0644,
+		                     (uid_t)-1, (gid_t)-1);
 		if (r < 0) {
 			*ret_path = LOGROTATE_PATH;
 			return r;

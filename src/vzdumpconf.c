@@ -172,8 +172,10 @@ static char *rebuild(const struct conf_file *f, const struct line_edit *edits,
 		last_eol = l->eol;
 		wrote = true;
 	}
-	if (no_final_newline && edits[f->n_lines - 1].drop && wrote && last_eol > 0 && !b.oom)
-		b.len -= last_eol, b.p[b.len] = '\0';
+	if (no_final_newline && edits[f->n_lines - 1].drop && wrote && last_eol > 0 && !b.oom) {
+		b.len -= last_eol;
+		b.p[b.len] = '\0';
+	}
 
 	if (add && add[0]) {
 		if (wrote && b.len > 0 && b.p[b.len - 1] != '\n')

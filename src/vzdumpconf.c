@@ -178,8 +178,10 @@ static char *rebuild(const struct conf_file *f, const struct line_edit *edits,
 	}
 
 	if (add && add[0]) {
-		if (wrote && b.len > 0 && b.p[b.len - 1] != '\n')
-			strbuf_adds(&b, eol);
+		/* a last line ending in a lone CR gets CRLF, so that taking the
+		 * newline off again leaves that CR */
+		if (wrote && !b.oom && b.len > 0 && b.p[b.len - 1] != '\n')
+			strbuf_adds(&b, b.p[b.len - 1] == '\r' ? "\r\n" : eol);
 		for (size_t k = 0; add[k]; k++) {
 			strbuf_adds(&b, add[k]);
 			if (add[k + 1] || !no_final_newline)

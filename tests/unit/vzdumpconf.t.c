@@ -164,6 +164,7 @@ static void test_remove(void)
 	roundtrip("other, hook config with chain", "script: /root/x.sh\n", "chain: /root/x.sh\n", false);
 	roundtrip("old", "script: /usr/local/bin/backup-gpu-hook.sh\n", NULL, false);
 	roundtrip("several", "script: /a\nscript: /b\n", NULL, false);
+	roundtrip("lone CR at the end", "a: b\n\r", NULL, true);
 	roundtrip("ignored lines", "garbage here\nscript : /not/a/key\n\t\n", NULL, true);
 }
 
@@ -215,6 +216,62 @@ static void test_diff(void)
 	free(d);
 }
 
+/* Random files from a vocabulary of tricky lines: apply twice changes nothing the
+ * second time; with at most one script: line, remove gives the original bytes. */
+static void test_random_roundtrips(void)
+{
+	static const char *const vocab[] = {
+		"", " ", "\t", "# c", "#script: /x", "mode: stop", "script: /root/h.sh", "  script:/root/o.sh  ",
+		"script : /no", "scripts: /no", "garbage", ":", "script:", "\r", "exclude-path: /a",
+		"script: /usr/local/bin/backup-gpu-hook.sh", "script: " OUR_HOOK_PATH, OUR_COMMENT,
+	};
+	static const char *const eols[] = { "\n", "\r\n" };
+	unsigned seed = 12345, bad = 0, runs = 5000;
+	char buf[2048], hc[256];
+	for (unsigned it = 0; it < runs; it++) {
+		size_t len = 0, n_lines;
+		seed = seed * 1103515245u + 12345u;
+		n_lines = (seed >> 16) % 8;
+		for (size_t l = 0; l < n_lines; l++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *line = vocab[(seed >> 16) % ELEMENTSOF(vocab)];
+			const char *eol = eols[(seed >> 8) % 2];
+			bool last_without = l + 1 == n_lines && (seed >> 4) % 3 == 0;
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", line, last_without ? "" : eol);
+		}
+		seed = seed * 1103515245u + 12345u;
+		snprintf(hc, sizeof(hc), "%s", (seed >> 16) % 2 ? "force-stop: 1\n" : "");
+
+		struct setup_plan a = { 0 }, a2 = { 0 }, r = { 0 };
+		if (!plan(SETUP_APPLY, buf, hc, &a)) {
+			bad++;
+			continue;
+		}
+		const char *v1 = a.vzdump_changes ? a.new_vzdump : buf;
+		const char *h1 = a.hook_conf_changes ? a.new_hook_conf : hc;
+		bool ok_ = plan(SETUP_APPLY, v1, h1, &a2) && !a2.vzdump_changes && !a2.hook_conf_changes;
+		bool exact = a.n_script_lines == 0 || (a.n_script_lines == 1 && a.effective_kind == HOOK_OTHER);
+		if (ok_ && exact) {
+			ok_ = plan(SETUP_REMOVE, v1, h1, &r) && streq(r.new_vzdump, buf) &&
+			      (r.hook_conf_changes ? (r.hook_conf_delete ? !*hc : streq(r.new_hook_conf, hc)) : streq(h1, hc));
+		}
+		if (!ok_ && bad++ < 3) {
+			printf("# failed for:");
+			for (const char *c = buf; *c; c++)
+				printf(*c == '\n' ? "\\n" : *c == '\r' ? "\\r" : "%c", *c);
+			printf(" | hook config '%s' | second apply changes %d/%d | removed:", hc,
+			       a2.vzdump_changes, a2.hook_conf_changes);
+			for (const char *c = r.new_vzdump; c && *c; c++)
+				printf(*c == '\n' ? "\\n" : *c == '\r' ? "\\r" : "%c", *c);
+			printf("\n");
+		}
+		setup_plan_release(&a);
+		setup_plan_release(&a2);
+		setup_plan_release(&r);
+	}
+	is_int(bad, 0, "%u random files: apply is idempotent, remove restores the bytes", runs);
+}
+
 int main(void)
 {
 	test_keys();
@@ -223,5 +280,6 @@ int main(void)
 	test_remove();
 	test_jobs();
 	test_diff();
+	test_random_roundtrips();
 	return tap_done();
 }

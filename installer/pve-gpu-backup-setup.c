@@ -111,6 +111,7 @@ static void describe_apply(FILE *out, const struct setup_plan *p, const struct s
 		             "  Plan: replace it with %s, which does the same job and brings parked\n"
 		             "  guests back even when a backup fails.\n",
 		        p->effective_script, p->effective_line, OUR_HOOK_PATH);
+		fprintf(out, "  The old script file itself stays where it is; delete it when you no longer need it.\n");
 		break;
 	case HOOK_OTHER:
 	case HOOK_SEVERAL:
@@ -127,6 +128,13 @@ static void describe_apply(FILE *out, const struct setup_plan *p, const struct s
 			        c_yellow(s), c_off(s), p->effective_script, OUR_HOOK_PATH, VZDUMP_CONF_PATH);
 		break;
 	}
+}
+
+static void describe_mode(FILE *out, const struct setup_plan *p)
+{
+	if (p->n_mode_lines > 1)
+		fprintf(out, "  note: %s has %zu mode: lines (the old installer added one on every run);\n"
+		             "  vzdump uses the last one. They are left as they are.\n", VZDUMP_CONF_PATH, p->n_mode_lines);
 }
 
 static void describe_remove(FILE *out, const struct setup_plan *p)
@@ -151,6 +159,7 @@ static void json_plan(struct json *j, const struct setup_plan *p)
 	json_kv_int(j, "script_lines", (long long)p->n_script_lines);
 	json_kv_string(j, "effective_script", p->effective_script);
 	json_kv_int(j, "effective_line", p->effective_line);
+	json_kv_int(j, "mode_lines", (long long)p->n_mode_lines);
 	json_key(j, "dropped");
 	json_array_begin(j);
 	for (size_t i = 0; i < p->n_dropped; i++)
@@ -300,6 +309,7 @@ static int run(const struct options *o)
 			describe_apply(out, &plan, s);
 		else
 			describe_remove(out, &plan);
+		describe_mode(out, &plan);
 		if (logrotate_needed)
 			fprintf(out, "  Plan: write %s (it is missing).\n", LOGROTATE_PATH);
 		report_jobs(out, NULL, s);

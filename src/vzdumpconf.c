@@ -392,6 +392,8 @@ int setup_plan_make(enum setup_action action,
 		goto out;
 
 	p.n_script_lines = pl.n_scripts;
+	for (size_t i = 0; i < pl.vz.n_lines; i++)
+		p.n_mode_lines += streq(pl.vz.lines[i].key, "mode");
 	if (pl.n_scripts > 0) {
 		size_t last = pl.scripts[pl.n_scripts - 1];
 		p.effective_script = conf_line_value(&pl.vz, last);

@@ -69,6 +69,7 @@ struct setup_plan {
 	char *effective_script;       /* the script vzdump runs today, or NULL */
 	unsigned effective_line;      /* its 1-based line, 0 if none */
 	size_t n_script_lines;
+	size_t n_mode_lines;          /* mode: lines (never touched; the old installer added one a run) */
 	char **dropped;               /* several: values of the script: lines taken out */
 	size_t n_dropped;
 	char *chain;                  /* apply: hook written as chain:; remove: hook put back */

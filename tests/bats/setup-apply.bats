@@ -102,6 +102,15 @@ setup() {
 	assert_output 0
 }
 
+@test "the old installer's repeated mode: lines are pointed out and left alone" {
+	printf 'mode: stop\nscript: /usr/local/bin/backup-gpu-hook.sh\nmode: stop\n' >"$VZ"
+	wizard --yes
+	assert_success
+	assert_output --partial "has 2 mode: lines (the old installer added one on every run)"
+	printf 'mode: stop\n%s\nmode: stop\n' "$OURS" >"$BATS_TEST_TMPDIR/want"
+	cmp "$VZ" "$BATS_TEST_TMPDIR/want"
+}
+
 @test "a second run changes nothing, byte for byte" {
 	printf 'mode: snapshot\nscript: /root/h.sh\n' >"$VZ"
 	wizard --yes

@@ -125,6 +125,7 @@ static void test_apply(void)
 	is_int(p.n_dropped, 1, "one dropped");
 	is_str(p.dropped[0], "/a", "the first one dropped");
 	is_str(p.new_vzdump, "mode: stop\n" OURS "\n", "fixed to one; mode untouched");
+	is_int(p.n_mode_lines, 1, "one mode: line counted");
 	setup_plan_release(&p);
 
 	ok(plan(SETUP_APPLY, OURS "\nscript: /b\n", NULL, &p), "plan several, ours first");

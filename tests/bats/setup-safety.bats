@@ -109,6 +109,24 @@ mount_etc() {
 	[ "$(tree_sum)" = "$before" ]
 }
 
+@test "two wizards started together: one line, never two" {
+	for round in 1 2 3 4 5; do
+		cp "$BATS_TEST_TMPDIR/orig" "$VZ"
+		rm -f "$HC"
+		"$SETUP" --yes </dev/null >"$BATS_TEST_TMPDIR/a.out" 2>&1 & a=$!
+		"$SETUP" --yes </dev/null >"$BATS_TEST_TMPDIR/b.out" 2>&1 & b=$!
+		sa=0 sb=0
+		wait "$a" || sa=$?
+		wait "$b" || sb=$?
+		[ "$sa" -eq 0 ] || [ "$sb" -eq 0 ]
+		[ "$sa" -eq 0 ] || [ "$sa" -eq 2 ]
+		[ "$sb" -eq 0 ] || [ "$sb" -eq 2 ]
+		[ "$(grep -c '^script:' "$VZ")" -eq 1 ]
+		grep -qx "script: /usr/sbin/pve-gpu-backup-hook" "$VZ"
+		grep -qx "chain: /root/h.sh" "$HC"
+	done
+}
+
 @test "--dry-run does not need the lock" {
 	exec 9>"$ROOT/etc/vzdump.conf.lock"
 	flock -n 9

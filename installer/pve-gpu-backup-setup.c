@@ -220,6 +220,14 @@ static bool ask(const struct options *o)
 	return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
 }
 
+/* vzdump fails every backup when its hook script is missing or not executable. */
+static bool hook_installed(const char *path)
+{
+	_cleanup_free_ char *p = root_path(path);
+	struct stat st;
+	return p && stat(p, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
 static int run(const struct options *o)
 {
 	enum setup_action action = o->remove ? SETUP_REMOVE : SETUP_APPLY;
@@ -281,6 +289,8 @@ static int run(const struct options *o)
 	bool logrotate_needed = action == SETUP_APPLY && lr_dir && lr &&
 	                        stat(lr_dir, &st) == 0 && S_ISDIR(st.st_mode) && lstat(lr, &st) < 0 && errno == ENOENT;
 	bool changes = plan.vzdump_changes || plan.hook_conf_changes || logrotate_needed;
+	bool ours_missing = action == SETUP_APPLY && !hook_installed(OUR_HOOK_PATH);
+	bool chain_missing = plan.chain && plan.chain[0] == '/' && !hook_installed(plan.chain);
 
 	if (unified_diff(vz.data ? vz.data : "", vz.len, plan.vzdump_changes ? plan.new_vzdump : vz.data ? vz.data : "",
 	                 plan.vzdump_changes ? plan.new_vzdump_len : vz.len, VZDUMP_CONF_PATH, VZDUMP_CONF_PATH, &diff_vz) < 0 ||
@@ -301,6 +311,7 @@ static int run(const struct options *o)
 		json_kv_string(j, "diff", diff_vz);
 		json_kv_string(j, "hook_conf_diff", diff_hc);
 		json_kv_bool(j, "logrotate_missing", logrotate_needed);
+		json_kv_bool(j, "hook_installed", !ours_missing);
 		report_jobs(NULL, j, s);
 	} else {
 		node_report(out, NULL, s);
@@ -313,6 +324,14 @@ static int run(const struct options *o)
 		if (logrotate_needed)
 			fprintf(out, "  Plan: write %s (it is missing).\n", LOGROTATE_PATH);
 		report_jobs(out, NULL, s);
+		if (ours_missing)
+			fprintf(out, "%swarning:%s %s is not installed or not executable; with it in %s\n"
+			             "  vzdump fails every backup. Install the package first.\n",
+			        c_yellow(s), c_off(s), OUR_HOOK_PATH, VZDUMP_CONF_PATH);
+		if (chain_missing)
+			fprintf(out, "%swarning:%s the hook %s does not exist or is not executable;\n"
+			             "  vzdump fails every backup with it, and so would a chain: to it.\n",
+			        c_yellow(s), c_off(s), plan.chain);
 		if (*diff_hc || *diff_vz)
 			fprintf(out, "\n%s%s", diff_hc, diff_vz);
 	}
@@ -324,6 +343,12 @@ static int run(const struct options *o)
 	} else if (o->dry_run) {
 		result = "dry-run";
 		ret = EXIT_DONE;
+	} else if (ours_missing) {
+		fflush(out);
+		fprintf(stderr, "%s: refusing to point vzdump at '%s': it is not installed or not executable; "
+		                "nothing was changed\n", PROG, OUR_HOOK_PATH);
+		result = "error";
+		ret = EXIT_ERROR;
 	} else if (!o->yes && (!isatty(STDIN_FILENO) || !ask(o))) {
 		result = "declined";
 		ret = EXIT_DECLINED;

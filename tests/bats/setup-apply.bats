@@ -242,3 +242,23 @@ setup() {
 	assert_output --partial "this node is one of 3 cluster nodes"
 	assert_output --partial "run pve-gpu-backup-setup on every node"
 }
+
+@test "our hook not installed: refused, because vzdump would fail every backup" {
+	printf 'mode: stop\n' >"$VZ"
+	rm "$ROOT/usr/sbin/pve-gpu-backup-hook"
+	before=$(tree_sum)
+	wizard --yes
+	assert_failure 2
+	assert_output --partial "warning: /usr/sbin/pve-gpu-backup-hook is not installed or not executable"
+	assert_output --partial "refusing to point vzdump at '/usr/sbin/pve-gpu-backup-hook'"
+	[ "$(tree_sum)" = "$before" ]
+	wizard --dry-run
+	assert_success
+}
+
+@test "a chained hook that does not exist is pointed out" {
+	printf 'script: /root/gone.sh\n' >"$VZ"
+	wizard --dry-run
+	assert_success
+	assert_output --partial "warning: the hook /root/gone.sh does not exist or is not executable"
+}

@@ -11,7 +11,12 @@ make_root() {
 	ROOT="$BATS_TEST_TMPDIR/root"
 	export PVE_GPU_BACKUP_ROOT="$ROOT"
 	fake_node pve1
-	mkdir -p "$ROOT/etc/logrotate.d" "$ROOT/tmp"
+	mkdir -p "$ROOT/etc/logrotate.d" "$ROOT/tmp" "$ROOT/usr/sbin" "$ROOT/root/scripts"
+	# the hook as the package installs it, and the other hooks the tests chain
+	for h in usr/sbin/pve-gpu-backup-hook root/h.sh root/scripts/backup-hook.sh; do
+		printf '#!/bin/sh\nexit 0\n' >"$ROOT/$h"
+		chmod 0755 "$ROOT/$h"
+	done
 	VZ="$ROOT/etc/vzdump.conf"
 	HC="$ROOT/etc/pve-gpu-backup-hook.conf"
 }

@@ -11,7 +11,7 @@ tests_unit_vzdumpconf_t_SOURCES = tests/unit/vzdumpconf.t.c tests/unit/tap.h
 sbin_PROGRAMS += installer/pve-gpu-backup-setup
 installer_pve_gpu_backup_setup_SOURCES = \
 	installer/pve-gpu-backup-setup.c installer/setup.h \
-	installer/apply.c \
+	installer/apply.c installer/describe.c \
 	installer/gpus.h installer/gpus.c \
 	installer/guests-report.h installer/guests-report.c \
 	installer/node-report.c

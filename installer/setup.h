@@ -46,6 +46,14 @@ int plan_write(enum setup_action action, const struct setup_plan *p,
                const struct file_state *vz, const struct file_state *hc,
                bool write_logrotate, const char **ret_path);
 
+/* The plan in words (text) or as the vzdump_conf/hook_conf objects (JSON). */
+void describe_apply(FILE *out, const struct setup_plan *p, const struct style *s);
+void describe_remove(FILE *out, const struct setup_plan *p);
+void describe_mode(FILE *out, const struct setup_plan *p);
+void json_plan(struct json *j, const struct setup_plan *p);
+/* Backup jobs of /etc/pve/jobs.cfg with their own script: warnings, or a JSON array. */
+void report_jobs(FILE *out, struct json *j, const struct style *s);
+
 /* The node part of the report (GPUs, guests, conflicts, old hook state,
  * cluster). Text to out, or into j when j is set. */
 void node_report(FILE *out, struct json *j, const struct style *s);

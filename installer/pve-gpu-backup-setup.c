@@ -225,6 +225,12 @@ static int run(const struct options *o)
 		                "nothing was changed\n", PROG, OUR_HOOK_PATH);
 		result = "error";
 		ret = EXIT_ERROR;
+	} else if (action == SETUP_APPLY && plan.chain && plan.chain[0] != '/') {
+		fflush(out);
+		fprintf(stderr, "%s: refusing to chain '%s': not an absolute path; nothing was changed\n",
+		        PROG, plan.chain);
+		result = "error";
+		ret = EXIT_ERROR;
 	} else if (!o->yes && (!isatty(STDIN_FILENO) || !ask(o))) {
 		result = "declined";
 		ret = EXIT_DECLINED;

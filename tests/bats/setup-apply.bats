@@ -262,3 +262,13 @@ setup() {
 	assert_success
 	assert_output --partial "warning: the hook /root/gone.sh does not exist or is not executable"
 }
+
+@test "a hook given by a relative path is not chained" {
+	printf 'script: root/h.sh\n' >"$VZ"
+	before=$(tree_sum)
+	wizard --yes
+	assert_failure 2
+	assert_output --partial "root/h.sh is not an absolute path"
+	assert_output --partial "refusing to chain 'root/h.sh': not an absolute path; nothing was changed"
+	[ "$(tree_sum)" = "$before" ]
+}

@@ -26,6 +26,11 @@ void describe_apply(FILE *out, const struct setup_plan *p, const struct style *s
 		fprintf(out, "  %svzdump already runs %s (line %u).%s\n", c_green(s), OUR_HOOK_PATH,
 		        p->effective_line, c_off(s));
 		break;
+	case HOOK_OURS_ELSEWHERE:
+		fprintf(out, "  vzdump runs %s (line %u), our hook at another path.\n"
+		             "  Plan: point it at %s, the path the package installs.\n",
+		        p->effective_script, p->effective_line, OUR_HOOK_PATH);
+		break;
 	case HOOK_OLD_BASH:
 		fprintf(out, "  vzdump runs the old bash hook %s (line %u).\n"
 		             "  Plan: replace it with %s, which does the same job and brings parked\n"

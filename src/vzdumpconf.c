@@ -119,6 +119,7 @@ const char *hook_kind_to_string(enum hook_kind k)
 	switch (k) {
 	case HOOK_NONE: return "none";
 	case HOOK_OURS: return "ours";
+	case HOOK_OURS_ELSEWHERE: return "ours-elsewhere";
 	case HOOK_OLD_BASH: return "old-bash-hook";
 	case HOOK_OTHER: return "other";
 	case HOOK_SEVERAL: return "several";
@@ -136,6 +137,8 @@ enum hook_kind hook_kind_of(const char *script)
 	base = base ? base + 1 : script;
 	if (streq(base, OLD_HOOK_NAME))
 		return HOOK_OLD_BASH;
+	if (streq(base, "pve-gpu-backup-hook"))
+		return HOOK_OURS_ELSEWHERE;
 	return HOOK_OTHER;
 }
 

@@ -48,6 +48,7 @@ const char *conf_file_eol(const struct conf_file *f);
 enum hook_kind {
 	HOOK_NONE,             /* no script: line */
 	HOOK_OURS,             /* script: /usr/sbin/pve-gpu-backup-hook */
+	HOOK_OURS_ELSEWHERE,   /* .../pve-gpu-backup-hook at another path: replaced, never chained to itself */
 	HOOK_OLD_BASH,         /* script: .../backup-gpu-hook.sh (any directory) */
 	HOOK_OTHER,            /* some other hook: kept working through chain: */
 	HOOK_SEVERAL,          /* more than one script: line; vzdump uses the last */

@@ -37,6 +37,7 @@ static void test_kinds(void)
 	is_int(hook_kind_of("/root/backup-gpu-hook.sh"), HOOK_OLD_BASH, "old bash hook anywhere");
 	is_int(hook_kind_of("/root/backup-gpu-hook.sh.bak"), HOOK_OTHER, "not the old hook");
 	is_int(hook_kind_of("/root/x.sh"), HOOK_OTHER, "other");
+	is_int(hook_kind_of("/usr/local/sbin/pve-gpu-backup-hook"), HOOK_OURS_ELSEWHERE, "ours at another path");
 }
 
 static bool plan(enum setup_action a, const char *vz, const char *hc, struct setup_plan *p)
@@ -95,6 +96,11 @@ static void test_apply(void)
 	is_int(p.kind, HOOK_OLD_BASH, "old hook found");
 	is_str(p.new_vzdump, "a: 1\n" OURS "\nb: 2\n", "old hook replaced in place");
 	ok(!p.chain && !p.hook_conf_changes, "old hook not chained");
+	setup_plan_release(&p);
+
+	ok(plan(SETUP_APPLY, "script: /usr/local/sbin/pve-gpu-backup-hook\n", NULL, &p), "plan ours elsewhere");
+	is_str(p.new_vzdump, OURS "\n", "pointed at the package's path");
+	ok(p.chain == NULL && !p.hook_conf_changes, "never chained to itself");
 	setup_plan_release(&p);
 
 	ok(plan(SETUP_APPLY, "  script:\t/root/x.sh  \n", NULL, &p), "plan other");

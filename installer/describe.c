@@ -57,6 +57,13 @@ void describe_apply(FILE *out, const struct setup_plan *p, const struct style *s
 
 void describe_mode(FILE *out, const struct setup_plan *p)
 {
+	if (p->n_ignored_lines) {
+		fprintf(out, "  note: vzdump ignores line%s", p->n_ignored_lines > 1 ? "s" : "");
+		for (size_t i = 0; i < p->n_ignored_lines; i++)
+			fprintf(out, "%s%u", i ? ", " : " ", p->ignored_lines[i]);
+		fprintf(out, " of %s (no 'key: value'); kept as %s.\n", VZDUMP_CONF_PATH,
+		        p->n_ignored_lines > 1 ? "they are" : "it is");
+	}
 	if (p->n_mode_lines > 1)
 		fprintf(out, "  note: %s has %zu mode: lines (the old installer added one on every run);\n"
 		             "  vzdump uses the last one. They are left as they are.\n", VZDUMP_CONF_PATH, p->n_mode_lines);
@@ -85,6 +92,11 @@ void json_plan(struct json *j, const struct setup_plan *p)
 	json_kv_string(j, "effective_script", p->effective_script);
 	json_kv_int(j, "effective_line", p->effective_line);
 	json_kv_int(j, "mode_lines", (long long)p->n_mode_lines);
+	json_key(j, "ignored_lines");
+	json_array_begin(j);
+	for (size_t i = 0; i < p->n_ignored_lines; i++)
+		json_int(j, p->ignored_lines[i]);
+	json_array_end(j);
 	json_key(j, "dropped");
 	json_array_begin(j);
 	for (size_t i = 0; i < p->n_dropped; i++)

@@ -114,6 +114,20 @@ static bool line_value_is(const struct conf_file *f, size_t i, const char *value
 	return l->key && l->value_len == strlen(value) && memcmp(f->data + l->value_start, value, l->value_len) == 0;
 }
 
+/* Not blank, not a comment, and no key: vzdump warns "ignore config line". */
+static bool line_is_ignored(const struct conf_file *f, size_t i)
+{
+	const struct conf_line *l = &f->lines[i];
+	if (l->key)
+		return false;
+	for (size_t k = 0; k < l->len; k++) {
+		char c = f->data[l->start + k];
+		if (!is_space(c))
+			return c != '#';
+	}
+	return false;
+}
+
 const char *hook_kind_to_string(enum hook_kind k)
 {
 	switch (k) {
@@ -207,6 +221,7 @@ static bool edits_change(const struct conf_file *f, const struct line_edit *edit
 void setup_plan_release(struct setup_plan *p)
 {
 	free(p->effective_script);
+	free(p->ignored_lines);
 	for (size_t i = 0; i < p->n_dropped; i++)
 		free(p->dropped[i]);
 	free(p->dropped);
@@ -395,8 +410,18 @@ int setup_plan_make(enum setup_action action,
 		goto out;
 
 	p.n_script_lines = pl.n_scripts;
-	for (size_t i = 0; i < pl.vz.n_lines; i++)
+	size_t cap_ignored = 0;
+	for (size_t i = 0; i < pl.vz.n_lines; i++) {
 		p.n_mode_lines += streq(pl.vz.lines[i].key, "mode");
+		if (line_is_ignored(&pl.vz, i)) {
+			unsigned *slot = array_push(&p.ignored_lines, &p.n_ignored_lines, &cap_ignored, sizeof(unsigned));
+			if (!slot) {
+				r = -ENOMEM;
+				goto out;
+			}
+			*slot = (unsigned)(i + 1);
+		}
+	}
 	if (pl.n_scripts > 0) {
 		size_t last = pl.scripts[pl.n_scripts - 1];
 		p.effective_script = conf_line_value(&pl.vz, last);

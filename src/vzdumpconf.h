@@ -71,6 +71,8 @@ struct setup_plan {
 	unsigned effective_line;      /* its 1-based line, 0 if none */
 	size_t n_script_lines;
 	size_t n_mode_lines;          /* mode: lines (never touched; the old installer added one a run) */
+	unsigned *ignored_lines;      /* 1-based lines vzdump ignores ("ignore config line"), kept as they are */
+	size_t n_ignored_lines;
 	char **dropped;               /* several: values of the script: lines taken out */
 	size_t n_dropped;
 	char *chain;                  /* apply: hook written as chain:; remove: hook put back */

@@ -197,6 +197,7 @@ setup() {
 	wizard --yes
 	assert_success
 	assert_output --partial "vzdump runs no hook script today."
+	assert_output --partial "note: vzdump ignores lines 1, 2 of /etc/vzdump.conf (no 'key: value'); kept as they are."
 	head -c "$(stat -c %s "$BATS_TEST_TMPDIR/orig")" "$VZ" | cmp - "$BATS_TEST_TMPDIR/orig"
 	wizard --remove --yes
 	cmp "$VZ" "$BATS_TEST_TMPDIR/orig"

@@ -73,6 +73,12 @@ static void test_apply(void)
 {
 	struct setup_plan p;
 
+	ok(plan(SETUP_APPLY, "# c\n\ngarbage\nscript : /x\n  \t\nmode: stop\n", NULL, &p), "plan with ignored lines");
+	is_int(p.n_ignored_lines, 2, "two lines vzdump ignores");
+	if (p.n_ignored_lines == 2)
+		ok(p.ignored_lines[0] == 3 && p.ignored_lines[1] == 4, "lines 3 and 4");
+	setup_plan_release(&p);
+
 	ok(plan(SETUP_APPLY, "mode: stop\n", NULL, &p), "plan none");
 	is_int(p.kind, HOOK_NONE, "none found");
 	is_str(p.new_vzdump, "mode: stop\n" OUR_COMMENT "\n" OURS "\n", "appended with comment");

@@ -17,7 +17,7 @@ void backup_jobs_free(struct backup_job *jobs, size_t n)
 }
 
 /* Section config as pve-common's SectionConfig reads it: a header
- * `type: id` at the start of a line, indented `key value` lines, a blank line
+ * `type: id` at the start of a line, indented `key value` lines, an empty line
  * (or the next header) ends the section, `#` lines are comments. */
 int jobs_cfg_scripts(const char *data, size_t len, struct backup_job **ret, size_t *ret_n)
 {
@@ -33,12 +33,15 @@ int jobs_cfg_scripts(const char *data, size_t len, struct backup_job **ret, size
 		size_t a = pos, b = end;
 		pos = nl ? end + 1 : len;
 		lineno++;
-		while (b > a && is_blank(data[b - 1]))
-			b--;
 		if (a == b) {
+			/* only a truly empty line ends a section, as in SectionConfig */
 			in_vzdump = false;
 			continue;
 		}
+		while (b > a && is_blank(data[b - 1]))
+			b--;
+		if (a == b)
+			continue;
 		if (data[a] == '#')
 			continue;
 		if (!is_blank(data[a])) {

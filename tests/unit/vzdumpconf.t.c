@@ -188,17 +188,19 @@ static void test_jobs(void)
 		"# comment\n"
 		"vzdump: backup-b\n        all 1\n        mode snapshot\n\n"
 		"realm-sync: x\n\tscript /nope\n\n"
-		"vzdump: backup-c\n        script   /usr/sbin/pve-gpu-backup-hook  \n";
+		"vzdump: backup-c\n        script   /usr/sbin/pve-gpu-backup-hook  \n\n"
+		"vzdump: backup-d\n\tall 1\n \t\n\tscript /root/d.sh\n";
 	struct backup_job *jobs;
 	size_t n;
 	ok(jobs_cfg_scripts(s, strlen(s), &jobs, &n) == 0, "jobs parsed");
-	is_int(n, 2, "two jobs with a script");
-	if (n == 2) {
+	is_int(n, 3, "three jobs with a script");
+	if (n == 3) {
 		is_str(jobs[0].id, "backup-a", "first id");
 		is_str(jobs[0].script, "/root/h.sh", "first script");
 		is_int(jobs[0].line, 3, "first line");
 		is_str(jobs[1].id, "backup-c", "space-indented job");
 		is_str(jobs[1].script, OUR_HOOK_PATH, "trailing space trimmed");
+		is_str(jobs[2].id, "backup-d", "a whitespace-only line does not end a section");
 	}
 	backup_jobs_free(jobs, n);
 }

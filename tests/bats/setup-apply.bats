@@ -273,3 +273,20 @@ setup() {
 	assert_output --partial "refusing to chain 'root/h.sh': not an absolute path; nothing was changed"
 	[ "$(tree_sum)" = "$before" ]
 }
+
+@test "the diff shown is a real unified diff: patch(1) turns the old file into the new one" {
+	command -v patch >/dev/null || skip "patch(1) not installed"
+	for content in 'mode: stop\n' 'mode: stop\n#pigz: N' 'a: b\r\nscript: /root/h.sh\r\nc: d\r\n' 'x: 1\nscript: /a\ny: 2\nscript: /b\nz: 3\n'; do
+		rm -f "$HC" "$ROOT/etc/vzdump.conf.pve-gpu-backup-setup.bak"
+		printf "$content" >"$VZ"
+		cp "$VZ" "$BATS_TEST_TMPDIR/patched"
+		wizard --dry-run
+		assert_success
+		printf '%s\n' "$output" | sed -n '/^--- \/etc\/vzdump.conf$/,/^$/p' | sed '$d' >"$BATS_TEST_TMPDIR/d.patch"
+		[ -s "$BATS_TEST_TMPDIR/d.patch" ]
+		patch --binary -s "$BATS_TEST_TMPDIR/patched" "$BATS_TEST_TMPDIR/d.patch"
+		wizard --yes
+		assert_success
+		cmp "$VZ" "$BATS_TEST_TMPDIR/patched"
+	done
+}

@@ -9,8 +9,9 @@ _sim_event() { printf '%s %s\n' "$(date +%s.%N)" "$2" >>"$1/var/lib/sim/events";
 _sim_spawn() {
 	local R=$1 argv0=$2 pf i
 	pf=$(mktemp "$R/var/lib/sim/spawn.XXXXXX") || return 1
+	# fds 3-9 closed too: bats waits on fd 3, vzdump holds its lock on 8
 	setsid -f bash -c 'echo $$ >"$1.new" && mv "$1.new" "$1"; unset LD_PRELOAD; exec -a "$2" sleep infinity' \
-		_ "$pf" "$argv0" </dev/null >/dev/null 2>&1
+		_ "$pf" "$argv0" </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 	for ((i = 0; i < 100; i++)); do
 		[ -s "$pf" ] && break
 		sleep 0.05
@@ -418,5 +419,5 @@ _sim_ha_set_state() { # R KIND VMID STATE
 _sim_ha_request() {
 	local R=$1
 	echo "$(date +%s) $2:$3 $4 ${5:-}" >>"$R/var/lib/sim/ha-requests"
-	setsid -f "$SIM_DIR/ha-manager" __apply "$2" "$3" "$4" "${5:-}" </dev/null >/dev/null 2>&1
+	setsid -f "$SIM_DIR/ha-manager" __apply "$2" "$3" "$4" "${5:-}" </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 }

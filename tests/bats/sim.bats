@@ -1,0 +1,390 @@
+#!/usr/bin/env bats
+# The simulated Proxmox node (tests/sim) behaves as Proxmox does: these tests
+# pin the facts of ../shared/PROXMOX.md that the hook's end-to-end tests rely on.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+setup() {
+	. "$top_srcdir/tests/sim/lib.sh"
+	R=$BATS_TEST_TMPDIR/node
+	sim_init "$R" pve1
+	export PVE_GPU_BACKUP_ROOT=$R
+	QM=$R/usr/sbin/qm PCT=$R/usr/sbin/pct
+	VZDUMP=$top_srcdir/tests/sim/vzdump
+	HOOK=$top_srcdir/tests/sim/record-hook
+	sim_knob "$R" - ha-delay 1
+}
+
+teardown() {
+	sim_teardown "$R"
+}
+
+# The demo's card: VGA + audio in IOMMU group 14, on vfio-pci.
+nvidia_gpu() {
+	sim_add_pci "$R" 0000:05:00.0 10de 2204 030000 14 "${1:-vfio-pci}" nvidia nvidia:0
+	sim_add_pci "$R" 0000:05:00.1 10de 1aef 040300 14 "${2:-vfio-pci}" snd_hda_intel
+}
+
+phases() { sed -n 's/^argv: //p' "$R/var/lib/sim/hook.log"; }
+
+@test "layout: pmxcfs links, sysfs links, driver nodes as the kernel shows them" {
+	sim_add_pci "$R" 0000:00:02.0 8086 a780 030000 0 i915 i915 "drm:card0 drm:renderD128"
+	[ "$(readlink "$R/etc/pve/local")" = nodes/pve1 ]
+	[ "$(readlink "$R/etc/pve/qemu-server")" = nodes/pve1/qemu-server ]
+	[ "$(readlink "$R/etc/pve/lxc")" = nodes/pve1/lxc ]
+	d=$R/sys/devices/pci0000:00/0000:00:02.0
+	[ "$(readlink -f "$R/sys/bus/pci/devices/0000:00:02.0")" = "$d" ]
+	[ "$(readlink -f "$d/driver")" = "$R/sys/bus/pci/drivers/i915" ]
+	[ "$(readlink -f "$d/iommu_group")" = "$R/sys/kernel/iommu_groups/0" ]
+	[ "$(readlink -f "$R/sys/kernel/iommu_groups/0/devices/0000:00:02.0")" = "$d" ]
+	[ "$(readlink -f "$R/sys/bus/pci/drivers/i915/0000:00:02.0")" = "$d" ]
+	[ "$(readlink -f "$R/sys/class/drm/renderD128/device")" = "$d" ]
+	[ "$(readlink -f "$R/sys/dev/char/226:128/device")" = "$d" ]
+	[ "$(cat "$d/driver_override")" = "(null)" ]
+	[ "$(cat "$d/vendor") $(cat "$d/device") $(cat "$d/class")" = "0x8086 0xa780 0x030000" ]
+	[ -f "$R/dev/dri/renderD128" ] && [ -f "$R/dev/dri/card0" ]
+	[ -f "$R/sys/bus/pci/drivers/vfio-pci/new_id" ] && [ -f "$R/sys/bus/pci/drivers_probe" ]
+	[ -s "$R/proc/sys/kernel/random/boot_id" ] && [ -s "$R/proc/cmdline" ]
+}
+
+@test "qm start reserves with the QEMU pid, writes pid file and /proc cmdline" {
+	nvidia_gpu
+	sim_add_vm "$R" 104 name=gaming hostpci0=05:00,pcie=1
+	run "$QM" start 104
+	assert_success
+	pid=$(cat "$R/var/run/qemu-server/104.pid")
+	kill -0 "$pid"
+	run cat "$R/run/qemu-server/pci-id-reservations"
+	assert_output "0000:05:00.0 104 pid:$pid
+0000:05:00.1 104 pid:$pid"
+	run bash -c "tr '\\0' ' ' <'$R/proc/$pid/cmdline'"
+	assert_output --partial "/usr/bin/kvm -id 104 "
+	assert_output --partial "-pidfile /var/run/qemu-server/104.pid"
+	run "$QM" status 104
+	assert_output "status: running"
+	run "$QM" stop 104
+	assert_success
+	[ ! -e "$R/proc/$pid" ] && [ ! -e "$R/run/qemu-server/104.pid" ]
+	[ ! -s "$R/run/qemu-server/pci-id-reservations" ]
+	run "$QM" status 104
+	assert_output "status: stopped"
+}
+
+@test "qm start refuses a device held by a running VM, a template, a locked VM" {
+	nvidia_gpu
+	sim_add_vm "$R" 104 hostpci0=0000:05:00.1 running=1
+	sim_add_vm "$R" 102 hostpci0=0000:05:00
+	sim_add_vm "$R" 106 template=1
+	sim_add_vm "$R" 107 lock=backup
+	run "$QM" start 102
+	assert_failure 255
+	assert_output "PCI device '0000:05:00.1' already in use by VMID '104'"
+	[ ! -e "$R/run/qemu-server/102.pid" ]
+	grep -q '^0000:05:00.1 104 pid:' "$R/run/qemu-server/pci-id-reservations"
+	! grep -q ' 102 ' "$R/run/qemu-server/pci-id-reservations"
+	run "$QM" start 106
+	assert_failure 255
+	assert_output "you can't start a vm if it's a template"
+	run "$QM" start 107
+	assert_failure 255
+	assert_output "VM is locked (backup)"
+	run "$QM" start 107 --skiplock 1
+	assert_success
+}
+
+@test "qm start binds the whole IOMMU group to vfio-pci the way Proxmox does" {
+	nvidia_gpu nvidia snd_hda_intel
+	[ -f "$R/dev/nvidia0" ]
+	sim_add_vm "$R" 102 hostpci0=0000:05:00.0
+	run "$QM" start 102
+	assert_success
+	for f in 0 1; do
+		[ "$(readlink "$R/sys/bus/pci/devices/0000:05:00.$f/driver")" = ../../../bus/pci/drivers/vfio-pci ]
+	done
+	[ ! -e "$R/dev/nvidia0" ] && [ ! -e "$R/proc/driver/nvidia/gpus/0000:05:00.0" ]
+	run sim_events "$R"
+	assert_output --partial "unbind 0000:05:00.0 nvidia
+bind 0000:05:00.0 vfio-pci
+unbind 0000:05:00.1 snd_hda_intel
+bind 0000:05:00.1 vfio-pci"
+	# only the listed function is reserved, not its group sibling
+	run cat "$R/run/qemu-server/pci-id-reservations"
+	assert_output --regexp '^0000:05:00.0 102 pid:[0-9]+$'
+}
+
+@test "mapping alternatives: the first free one is taken, none free fails" {
+	nvidia_gpu
+	sim_add_pci "$R" 0000:06:00.0 10de 2204 030000 15 vfio-pci nvidia nvidia:1
+	sim_add_mapping "$R" gpu "id=10de:2204,node=pve1,path=0000:05:00.0" "id=10de:2204,node=pve1,path=0000:06:00.0" \
+		"id=10de:2204,node=pve2,path=0000:07:00.0"
+	sim_add_vm "$R" 101 hostpci0=mapping=gpu running=1
+	sim_add_vm "$R" 102 hostpci0=mapping=gpu,pcie=1 running=1
+	sim_add_vm "$R" 103 hostpci0=mapping=gpu
+	grep -q '^0000:05:00.0 101 ' "$R/run/qemu-server/pci-id-reservations"
+	grep -q '^0000:06:00.0 102 ' "$R/run/qemu-server/pci-id-reservations"
+	run "$QM" start 103
+	assert_failure 255
+	assert_output "could not find a free device for 'hostpci0'"
+}
+
+@test "vzdump: a stopped VM's backup fails with Proxmox's message while 104 runs" {
+	nvidia_gpu
+	for v in 102 103; do sim_add_vm "$R" "$v" name="vm$v" hostpci0=0000:05:00,pcie=1; done
+	sim_add_vm "$R" 104 name=gaming hostpci0=0000:05:00,pcie=1 running=1
+	run "$VZDUMP" 102 103 --mode stop --script "$HOOK"
+	assert_failure 255
+	assert_line "INFO: starting new backup job: vzdump 102 103 --mode stop --script $HOOK"
+	assert_line "INFO: Starting Backup of VM 102 (qemu)"
+	assert_line "INFO: hook backup-start stop 102"
+	assert_line "ERROR: Backup of VM 102 failed - PCI device '0000:05:00.0' already in use by VMID '104'"
+	assert_line "ERROR: Backup of VM 103 failed - PCI device '0000:05:00.0' already in use by VMID '104'"
+	assert_line "INFO: Backup job finished with errors"
+	assert_line "TASK ERROR: job errors"
+	run phases
+	assert_output "job-init
+job-start
+backup-start stop 102
+backup-abort stop 102
+log-end stop 102
+backup-start stop 103
+backup-abort stop 103
+log-end stop 103
+job-end"
+	[ "$(sim_vm_state "$R" 104)" = running ] && [ "$(sim_vm_state "$R" 102)" = stopped ]
+	! grep -q '^lock:' "$R/etc/pve/qemu-server/102.conf"
+}
+
+@test "vzdump: the same backup succeeds once 104 is stopped; paused start, then stopped again" {
+	nvidia_gpu
+	sim_add_vm "$R" 102 name=win hostpci0=0000:05:00,pcie=1
+	sim_add_vm "$R" 104 hostpci0=0000:05:00,pcie=1 running=1
+	"$QM" shutdown 104 --timeout 5
+	run "$VZDUMP" 102 --mode snapshot --script "$HOOK"
+	assert_success
+	assert_line "INFO: backup mode: stop"
+	assert_line "INFO: starting kvm to execute backup task"
+	assert_line "INFO: stopping kvm after backup task"
+	assert_line --regexp '^INFO: Finished Backup of VM 102 \(00:00:0[0-9]\)$'
+	assert_line "INFO: Backup job finished successfully"
+	assert_line "TASK OK"
+	run phases
+	assert_output "job-init
+job-start
+backup-start stop 102
+backup-end stop 102
+log-end stop 102
+job-end"
+	[ "$(sim_vm_state "$R" 102)" = stopped ]
+	[ ! -s "$R/run/qemu-server/pci-id-reservations" ]
+	run sim_events "$R"
+	assert_line "102 start paused"
+	ls "$R"/var/lib/vz/dump/vzdump-qemu-102-*.vma.zst "$R"/var/lib/vz/dump/vzdump-qemu-102-*.log
+	grep -q '^UPID:pve1:[0-9A-F]\{8\}:[0-9A-F]\{8\}:[0-9A-F]\{8\}:vzdump:102:root@pam:$' "$R/var/run/vzdump.pid"
+}
+
+@test "vzdump: the hook runs with vzdump's cleared environment and argv" {
+	sim_add_vm "$R" 110 name=web
+	sim_add_ct "$R" 200 hostname=nas
+	sim_add_ct "$R" 201 running=1
+	# the sanitizer variables the harness exports are passed through on purpose
+	run env -u ASAN_OPTIONS -u UBSAN_OPTIONS FOO=bar HOME=/root "$VZDUMP" 110 200 201 --mode suspend --script "$HOOK"
+	assert_success
+	run phases
+	assert_output "job-init
+job-start
+backup-start stop 110
+backup-end stop 110
+log-end stop 110
+backup-start stop 200
+backup-end stop 200
+log-end stop 200
+backup-start suspend 201
+pre-stop suspend 201
+pre-restart suspend 201
+post-restart suspend 201
+backup-end suspend 201
+log-end suspend 201
+job-end"
+	# job-init: before storage activation, no DUMPDIR
+	run awk '/^argv: job-init$/ { on = 1; next } /^argv:/ { on = 0 } on' "$R/var/lib/sim/hook.log"
+	assert_output "env: LC_ALL=C
+env: LVM_SUPPRESS_FD_WARNINGS=1
+env: PVE_GPU_BACKUP_ROOT=$R
+env: STOREID=local"
+	run awk '/^argv: backup-start stop 200$/ { on = 1; next } /^argv:/ { on = 0 } on' "$R/var/lib/sim/hook.log"
+	assert_output --regexp "^env: DUMPDIR=/var/lib/vz/dump
+env: HOSTNAME=nas
+env: LC_ALL=C
+env: LOGFILE=/var/lib/vz/dump/vzdump-lxc-200-[0-9_-]+\.log
+env: LVM_SUPPRESS_FD_WARNINGS=1
+env: PVE_GPU_BACKUP_ROOT=$R
+env: STOREID=local
+env: TARGET=/var/lib/vz/dump/vzdump-lxc-200-[0-9_-]+\.tar\.zst
+env: VMTYPE=lxc$"
+	[ "$(sim_ct_state "$R" 201)" = running ]
+}
+
+@test "vzdump: a running VM in stop mode is shut down, restarted paused with its devices, resumed" {
+	nvidia_gpu
+	sim_add_vm "$R" 104 hostpci0=0000:05:00,pcie=1 running=1
+	run "$VZDUMP" 104 --mode stop --script "$HOOK"
+	assert_success
+	run phases
+	assert_output "job-init
+job-start
+backup-start stop 104
+pre-stop stop 104
+backup-end stop 104
+pre-restart stop 104
+post-restart stop 104
+log-end stop 104
+job-end"
+	[ "$(sim_vm_state "$R" 104)" = running ]
+	pid=$(cat "$R/run/qemu-server/104.pid")
+	grep -q "^0000:05:00.0 104 pid:$pid\$" "$R/run/qemu-server/pci-id-reservations"
+	run sim_events "$R"
+	assert_output --partial "104 stop
+104 start paused"
+}
+
+@test "vzdump: hook failures per phase as PVE::VZDump handles them" {
+	sim_add_vm "$R" 102
+	sim_add_vm "$R" 103
+	echo "backup-start:102 3" >"$R/var/lib/sim/hook-fail"
+	echo "job-end 1" >>"$R/var/lib/sim/hook-fail"
+	run "$VZDUMP" 102 103 --script "$HOOK"
+	assert_failure 255
+	assert_line "ERROR: Backup of VM 102 failed - command '$HOOK backup-start stop 102' failed: exit code 3"
+	assert_line --regexp "^INFO: Finished Backup of VM 103 \\(00:00:0[0-9]\\)\$"
+	assert_line "ERROR: Backup job failed - command '$HOOK job-end' failed: exit code 1"
+	assert_line "TASK ERROR: command '$HOOK job-end' failed: exit code 1"
+	run phases
+	assert_output "job-init
+job-start
+backup-start stop 102
+backup-abort stop 102
+log-end stop 102
+backup-start stop 103
+backup-end stop 103
+log-end stop 103
+job-end
+job-abort"
+	echo "job-start 1" >"$R/var/lib/sim/hook-fail"
+	: >"$R/var/lib/sim/hook.log"
+	run "$VZDUMP" 102 103 --script "$HOOK"
+	assert_failure 255
+	run phases
+	assert_output "job-init
+job-start
+job-abort"
+}
+
+@test "vzdump --kill-after: the task dies after that hook, later phases never run" {
+	sim_add_vm "$R" 102
+	sim_add_vm "$R" 103
+	run "$VZDUMP" 102 103 --mode stop --script "$HOOK" --kill-after backup-start:102
+	[ "$status" -eq 137 ]
+	run phases
+	assert_output "job-init
+job-start
+backup-start stop 102"
+	# as after a real SIGKILL, the guest keeps vzdump's lock
+	grep -qx 'lock: backup' "$R/etc/pve/qemu-server/102.conf"
+}
+
+@test "qm shutdown: a slow guest, a guest ignoring ACPI, forceStop" {
+	sim_add_vm "$R" 104 running=1
+	sim_knob "$R" 104 shutdown-delay 1
+	start=$SECONDS
+	run "$QM" shutdown 104 --timeout 5
+	assert_success
+	[ $((SECONDS - start)) -ge 1 ]
+	[ "$(sim_vm_state "$R" 104)" = stopped ]
+	"$QM" start 104
+	sim_knob "$R" 104 ignore-acpi 1
+	run "$QM" shutdown 104 --timeout 1
+	assert_failure 255
+	assert_output "VM quit/powerdown failed - got timeout"
+	[ "$(sim_vm_state "$R" 104)" = running ]
+	run "$QM" shutdown 104 --timeout 1 --forceStop 1
+	assert_success
+	[ "$(sim_vm_state "$R" 104)" = stopped ]
+	[ ! -e "$R/run/qemu-server/104.pid" ]
+}
+
+@test "qm on a locked or paused VM" {
+	sim_add_vm "$R" 104 running=1
+	"$QM" suspend 104
+	run "$QM" shutdown 104
+	assert_failure 255
+	assert_output "VM is paused - cannot shutdown"
+	"$QM" resume 104
+	echo 'lock: snapshot' >>"$R/etc/pve/qemu-server/104.conf"
+	run "$QM" shutdown 104 --timeout 1
+	assert_failure 255
+	assert_output "VM is locked (snapshot)"
+	run "$QM" stop 104
+	assert_output "VM is locked (snapshot)"
+	run "$QM" shutdown 104 --timeout 1 --skiplock 1
+	assert_success
+}
+
+@test "HA-managed guests: qm only queues the request, the CRM acts later" {
+	sim_add_vm "$R" 104 running=1
+	sim_add_ha "$R" vm 104 started
+	run "$QM" shutdown 104 --timeout 30
+	assert_success
+	assert_output "Requesting HA stop for VM 104"
+	[ "$(sim_vm_state "$R" 104)" = running ]
+	for _ in $(seq 50); do [ "$(sim_vm_state "$R" 104)" = stopped ] && break; sleep 0.1; done
+	[ "$(sim_vm_state "$R" 104)" = stopped ]
+	grep -qx $'\tstate stopped' "$R/etc/pve/ha/resources.cfg"
+	run "$QM" start 104
+	assert_success
+	assert_output "Requesting HA start for VM 104"
+	grep -qx $'\tstate started' "$R/etc/pve/ha/resources.cfg"
+	[ "$(sim_vm_state "$R" 104)" = stopped ]
+	for _ in $(seq 50); do [ "$(sim_vm_state "$R" 104)" = running ] && break; sleep 0.1; done
+	[ "$(sim_vm_state "$R" 104)" = running ]
+	# a stop-mode backup of an HA-started guest is refused before any hook phase but abort/log-end
+	run "$VZDUMP" 104 --mode stop --script "$HOOK"
+	assert_failure 255
+	assert_line "ERROR: Backup of VM 104 failed - Cannot execute a backup with stop mode on a HA managed and enabled Service. Use snapshot mode or disable the Service."
+	run grep -c '^argv: backup-start' "$R/var/lib/sim/hook.log"
+	assert_output 0
+}
+
+@test "pct: device nodes checked at start, running marker in /proc/net/unix, lock" {
+	sim_add_pci "$R" 0000:00:02.0 8086 a780 030000 0 i915 i915 "drm:card0 drm:renderD128"
+	sim_add_ct "$R" 201 hostname=plex dev0=/dev/dri/renderD128,gid=104 running=1
+	grep -q ' @/var/lib/lxc/201/command$' "$R/proc/net/unix"
+	run "$PCT" status 201
+	assert_output "status: running"
+	"$PCT" stop 201
+	! grep -q ' @/var/lib/lxc/201/command$' "$R/proc/net/unix"
+	sim_add_vm "$R" 102 hostpci0=0000:00:02.0
+	"$QM" start 102
+	"$QM" stop 102
+	# Proxmox left the iGPU on vfio-pci: the render node is gone
+	[ "$(readlink "$R/sys/bus/pci/devices/0000:00:02.0/driver")" = ../../../bus/pci/drivers/vfio-pci ]
+	run "$PCT" start 201
+	assert_failure 255
+	assert_output "Device /dev/dri/renderD128 does not exist"
+	[ "$(sim_ct_state "$R" 201)" = stopped ]
+	echo 'lock: backup' >>"$R/etc/pve/lxc/201.conf"
+	run "$PCT" shutdown 201
+	assert_failure 255
+	assert_output "CT is locked (backup)"
+}
+
+@test "[PENDING] hostpci is applied by the backup's paused start" {
+	nvidia_gpu
+	sim_add_vm "$R" 104 hostpci0=0000:05:00.0 running=1
+	sim_add_vm "$R" 102 name=x pending:hostpci0=0000:05:00.0
+	run "$VZDUMP" 102 --script "$HOOK"
+	assert_failure 255
+	assert_line "ERROR: Backup of VM 102 failed - PCI device '0000:05:00.0' already in use by VMID '104'"
+	! grep -q PENDING "$R/etc/pve/qemu-server/102.conf"
+	grep -qx 'hostpci0: 0000:05:00.0' "$R/etc/pve/qemu-server/102.conf"
+}

@@ -388,3 +388,73 @@ backup-start stop 102"
 	! grep -q PENDING "$R/etc/pve/qemu-server/102.conf"
 	grep -qx 'hostpci0: 0000:05:00.0' "$R/etc/pve/qemu-server/102.conf"
 }
+
+@test "qm start of vzdump's paused instance resumes it; vzdump then keeps it running" {
+	sim_add_vm "$R" 102
+	sim_add_vm "$R" 103
+	run "$VZDUMP" 102 103 --script "$HOOK" --kill-after backup-end:102
+	[ "$status" -eq 137 ]
+	# killed after archive: the paused instance was already stopped again
+	[ "$(sim_vm_state "$R" 102)" = stopped ]
+	"$QM" unlock 102
+	run "$VZDUMP" 102 --script "$HOOK" --kill-after backup-start:102
+	_sim_vm_start "$R" 102 1 1 1
+	[ "$(sim_vm_state "$R" 102)" = prelaunch ]
+	run "$QM" status 102
+	assert_output "status: prelaunch"
+	run "$QM" start 102
+	assert_success
+	[ "$(sim_vm_state "$R" 102)" = running ]
+}
+
+@test "vzdump: a running CT in stop mode is shut down and started again after backup-end" {
+	sim_add_pci "$R" 0000:00:02.0 8086 a780 030000 0 i915 i915 "drm:card0 drm:renderD128"
+	sim_add_ct "$R" 201 hostname=plex "lxc.mount.entry=/dev/dri dev/dri none bind,optional,create=dir" \
+		dev0=/dev/dri/renderD128 running=1
+	run "$VZDUMP" 201 --mode stop --script "$HOOK"
+	assert_success
+	assert_line "INFO: stopping virtual guest"
+	assert_line "INFO: restarting vm"
+	run phases
+	assert_output "job-init
+job-start
+backup-start stop 201
+pre-stop stop 201
+backup-end stop 201
+pre-restart stop 201
+post-restart stop 201
+log-end stop 201
+job-end"
+	[ "$(sim_ct_state "$R" 201)" = running ]
+	run sim_events "$R"
+	assert_output --partial "201 stop
+201 start"
+}
+
+@test "pct shutdown: slow, never, forceStop; HA containers are asynchronous" {
+	sim_add_ct "$R" 201 running=1
+	sim_knob "$R" 201 ignore-acpi 1
+	run "$PCT" shutdown 201 --timeout 1
+	assert_failure 255
+	assert_output "container did not stop"
+	[ "$(sim_ct_state "$R" 201)" = running ]
+	run "$PCT" shutdown 201 --timeout 1 --forceStop 1
+	assert_success
+	[ "$(sim_ct_state "$R" 201)" = stopped ]
+	sim_add_ha "$R" ct 201 stopped
+	run "$PCT" start 201
+	assert_output "Requesting HA start for CT 201"
+	[ "$(sim_ct_state "$R" 201)" = stopped ]
+	for _ in $(seq 50); do [ "$(sim_ct_state "$R" 201)" = running ] && break; sleep 0.1; done
+	[ "$(sim_ct_state "$R" 201)" = running ]
+}
+
+@test "a stopped VM with a missing device or mapping fails as qemu-server does" {
+	sim_add_vm "$R" 102 hostpci0=0000:09:00
+	sim_add_vm "$R" 103 hostpci0=mapping=nothere
+	run "$QM" start 102
+	assert_failure 255
+	assert_output "no PCI device found for '0000:09:00'"
+	run "$QM" start 103
+	assert_output "PCI device mapping not found for 'nothere'"
+}

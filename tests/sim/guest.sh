@@ -364,13 +364,14 @@ _sim_ct_start() {
 	_sim_event "$R" "$vmid start"
 }
 
-# _sim_ct_shutdown R VMID TIMEOUT FORCE: PVE::LXC::vm_stop(shutdown); no skiplock.
+# _sim_ct_shutdown R VMID TIMEOUT FORCE [NOLOCKCHECK]: PVE::LXC::vm_stop(shutdown). pct
+# shutdown has no --skiplock; vzdump calls vm_stop directly (NOLOCKCHECK=1).
 _sim_ct_shutdown() {
-	local R=$1 vmid=$2 timeout=${3:-60} force=$4 conf lock delay
+	local R=$1 vmid=$2 timeout=${3:-60} force=$4 nolock=${5:-0} conf lock delay
 	conf=$(_sim_ct_conf "$R" "$vmid")
 	[ -f "$conf" ] || { echo "Configuration file 'nodes/$(_sim_node "$R")/lxc/$vmid.conf' does not exist"; return 2; }
 	lock=$(_sim_conf_get "$conf" lock) || lock=""
-	[ -n "$lock" ] && { echo "CT is locked ($lock)"; return 1; }
+	[ "$nolock" != 1 ] && [ -n "$lock" ] && { echo "CT is locked ($lock)"; return 1; }
 	_sim_ct_running "$R" "$vmid" || { echo "CT $vmid not running"; return 1; }
 	_sim_event "$R" "$vmid shutdown-request"
 	delay=$(_sim_shutdown_delay "$R" "$vmid")

@@ -458,3 +458,29 @@ job-end"
 	run "$QM" start 103
 	assert_output "PCI device mapping not found for 'nothere'"
 }
+
+@test "a refused sysfs write makes qm start fail as pci_dev_bind_to_vfio does" {
+	nvidia_gpu nvidia snd_hda_intel
+	echo unbind >"$R/sys/devices/pci0000:00/0000:05:00.1/.sim/refuse"
+	sim_add_vm "$R" 102 hostpci0=0000:05:00.0
+	run "$QM" start 102
+	assert_failure 255
+	assert_output "can't unbind/bind PCI group to VFIO '0000:05:00.0'"
+	[ "$(sim_vm_state "$R" 102)" = stopped ]
+	[ ! -s "$R/run/qemu-server/pci-id-reservations" ]
+}
+
+@test "under the LD_PRELOAD fake kernel, qm's own sysfs writes move the group" {
+	so=$top_builddir/tests/sim/fakesys.so
+	[ -f "$so" ] || skip "fake kernel not built"
+	nvidia_gpu nvidia snd_hda_intel
+	sim_add_vm "$R" 102 hostpci0=0000:05:00.0
+	LD_PRELOAD=$so "$QM" start 102
+	for f in 0 1; do
+		[ "$(readlink "$R/sys/bus/pci/devices/0000:05:00.$f/driver")" = ../../../bus/pci/drivers/vfio-pci ]
+	done
+	[ ! -e "$R/dev/nvidia0" ]
+	# the bash stand-in did not act: no events of its own
+	run grep -c 'bind 0000:05:00.0 vfio-pci' "$R/var/lib/sim/events"
+	assert_output 0
+}

@@ -110,6 +110,10 @@ _sim_fake_kernel_active() { [ -n "${LD_PRELOAD:-}" ]; }
 # the write (or the kernel) refused it.
 _sim_sysfs_write() {
 	local R=$1 path=$2 value=$3
+	# test knob shared with the fake kernel: <dev>/.sim/refuse lists refused command files
+	case $path in */bind|*/unbind)
+		grep -qx "${path##*/}" "$R/sys/bus/pci/devices/$value/.sim/refuse" 2>/dev/null && ! _sim_fake_kernel_active && return 1 ;;
+	esac
 	{ printf '%s' "$value" >"$R$path"; } 2>/dev/null || return 1
 	_sim_fake_kernel_active && return 0
 	local base=${path%/*} attr=${path##*/} drv bdf d v dv ov

@@ -251,6 +251,9 @@ int spawn_run(const char *path, char *const argv[], const struct spawn_opts *opt
 	*ret = (struct spawn_result){ .exit_code = -1 };
 	if (!path || path[0] != '/' || !argv || !argv[0])
 		return -EINVAL;
+	/* A clear -ENOENT/-EACCES even where posix_spawn reports exec failures only as exit 127. */
+	if (access(path, X_OK) < 0)
+		return -errno;
 
 	_cleanup_free_ char **env = spawn_env_minimal();
 	if (!env)
@@ -343,6 +346,8 @@ int spawn_chain(const char *path, char *const argv[], char *const envp[], struct
 	*ret = (struct spawn_result){ .exit_code = -1 };
 	if (!path || path[0] != '/' || !argv || !argv[0] || !envp)
 		return -EINVAL;
+	if (access(path, X_OK) < 0)
+		return -errno;
 
 	/* Our own lines must come before the chained hook's in the task log. */
 	fflush(stdout);

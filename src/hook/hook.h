@@ -20,6 +20,16 @@ struct hook_command {
 };
 
 int cmd_status(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
+
+/* vzdump phases: argv[0] is the phase, then MODE VMID for guest phases;
+ * argv[-1] is our own path (passed on to a chained hook with envp). */
+int cmd_phase(int argc, char **argv, char **envp);
+/* Index of a known phase name, or -1. */
+int phase_lookup(const char *name);
+/* Does argv (argv[0] = a word that is no command) look like a vzdump call? */
+bool phase_call_shape(int argc, char **argv);
 
 /* "pve-gpu-backup-hook: <message>[: <strerror(-err)>]" on stderr; err 0 = no errno text. */
 void hook_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "macro.h"
 #include "node.h"
+#include "state.h"
 
 struct status {
 	struct node node;
@@ -16,12 +17,17 @@ struct status {
 	size_t n_holders;
 	struct conflict_group *conflicts;
 	size_t n_conflicts;
+	struct parked_set parked;      /* guests the hook parked and has not restored */
+	int parked_error;              /* -errno when the records could not be read */
+	char *boot_id;
 };
 
 static void status_release(struct status *s)
 {
 	free(s->holders);
 	conflict_groups_free(s->conflicts, s->n_conflicts);
+	parked_set_release(&s->parked);
+	free(s->boot_id);
 	node_release(&s->node);
 }
 
@@ -145,6 +151,27 @@ static int print_json(const struct status *s)
 		json_array_end(&j);
 	}
 	json_array_end(&j);
+	json_key(&j, "parked");
+	json_array_begin(&j);
+	for (size_t i = 0; i < s->parked.n; i++) {
+		const struct parked_guest *g = &s->parked.guests[i];
+		json_object_begin(&j);
+		json_kv_int(&j, "vmid", g->vmid);
+		json_kv_string(&j, "type", guest_type_name(g->type));
+		json_kv_string(&j, "state", park_state_to_string(g->state));
+		json_kv_int(&j, "for", g->for_vmid);
+		json_key(&j, "devices");
+		json_array_begin(&j);
+		for (size_t k = 0; k < g->n_devices; k++)
+			json_string(&j, addr_str(&g->devices[k]));
+		json_array_end(&j);
+		json_kv_int(&j, "parked_at", g->parked_at);
+		json_kv_string(&j, "job", g->job);
+		json_kv_bool(&j, "this_boot", g->boot_id && s->boot_id && streq(g->boot_id, s->boot_id));
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_kv_string(&j, "parked_error", s->parked_error ? strerror(-s->parked_error) : NULL);
 	json_key(&j, "problems");
 	json_array_begin(&j);
 	for (size_t i = 0; i < s->node.problems.n; i++) {
@@ -276,6 +303,17 @@ static int print_text(const struct status *s)
 			printf("\n");
 		}
 	}
+	if (s->parked_error)
+		printf("parked guests: cannot read '%s': %s\n", STATE_FILE, strerror(-s->parked_error));
+	else if (s->parked.n > 0) {
+		printf("parked guests (shut down by the hook, to be started again):\n");
+		for (size_t i = 0; i < s->parked.n; i++) {
+			const struct parked_guest *g = &s->parked.guests[i];
+			bool this_boot = g->boot_id && s->boot_id && streq(g->boot_id, s->boot_id);
+			printf("  %s %u for the backup of VM %u, %s%s\n", g->type == GUEST_QEMU ? "VM" : "CT", g->vmid,
+			       g->for_vmid, park_state_to_string(g->state), this_boot ? "" : ", before this boot");
+		}
+	}
 	if (s->node.problems.n > 0) {
 		printf("problems:\n");
 		for (size_t i = 0; i < s->node.problems.n; i++) {
@@ -341,5 +379,9 @@ int cmd_status(int argc, char **argv)
 		hook_error(r, "cannot work out holders and conflicts");
 		return HOOK_EXIT_FAILURE;
 	}
+	struct problem_list sp = { 0 };
+	s.parked_error = state_load(&s.parked, &sp);
+	problem_list_release(&sp);
+	(void)state_read_boot_id(&s.boot_id);
 	return hook_finish_stdout(json ? print_json(&s) : print_text(&s));
 }

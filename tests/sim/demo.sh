@@ -26,5 +26,5 @@ PVE_GPU_BACKUP_ROOT=$R "$(dirname "$(readlink -f "$0")")/vzdump" 102 103 104 105
 states=""
 for v in 102 103 104 105; do states+="VM $v $(sim_vm_state "$R" "$v"), "; done
 stops=$(sim_events "$R" | grep -c '^104 stop$' || true)
-echo "# guests now: ${states%, }; VM 104 was stopped $stops time(s); backups: $(ls "$R/var/lib/vz/dump/"*.vma.zst 2>/dev/null | wc -l) of 4"
+echo "# guests now: ${states%, }; VM 104 was shut down $stops time(s); backups: $(ls "$R/var/lib/vz/dump/"*.vma.zst 2>/dev/null | wc -l) of 4"
 exit $rc

@@ -48,7 +48,8 @@ _sim_vm_status() {
 }
 
 _sim_vm_kill() { # R VMID: QEMU exits; vm_stop_cleanup releases the reservations
-	local R=$1 vmid=$2 pid
+	local R=$1 vmid=$2 pid was
+	was=$(cat "$R/var/lib/sim/$vmid.qmpstatus" 2>/dev/null) || was=""
 	pid=$(cat "$R/run/qemu-server/$vmid.pid" 2>/dev/null) || true
 	if [ -n "$pid" ]; then
 		kill -KILL "$pid" 2>/dev/null
@@ -56,7 +57,8 @@ _sim_vm_kill() { # R VMID: QEMU exits; vm_stop_cleanup releases the reservations
 	fi
 	rm -f "$R/run/qemu-server/$vmid.pid" "$R/var/lib/sim/$vmid.qmpstatus"
 	_sim_res_remove "$R" "$vmid"
-	_sim_event "$R" "$vmid stop"
+	# a paused (backup) instance stopping is not a running guest going down
+	if [ "$was" = prelaunch ]; then _sim_event "$R" "$vmid stop prelaunch"; else _sim_event "$R" "$vmid stop"; fi
 }
 
 _sim_res_file() { printf '%s/run/qemu-server/pci-id-reservations\n' "$1"; }

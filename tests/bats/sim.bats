@@ -500,3 +500,34 @@ job-end"
 	run ps -o stat= -p "$pid"
 	[[ -z $output || $output == Z* ]]
 }
+
+@test "a template is backed up without its PCI devices; other nodes' guests are skipped" {
+	nvidia_gpu
+	sim_add_vm "$R" 104 hostpci0=0000:05:00 running=1
+	sim_add_vm "$R" 106 name=tpl template=1 hostpci0=0000:05:00
+	sim_add_vm "$R" 300 name=far hostpci0=0000:05:00 node=pve2
+	run "$VZDUMP" 106 300 --mode stop --script "$HOOK"
+	assert_success
+	assert_line "INFO: skip external VMs: 300"
+	assert_line "INFO: starting kvm to execute backup task"
+	run phases
+	assert_output "job-init
+job-start
+backup-start stop 106
+backup-end stop 106
+log-end stop 106
+job-end"
+	[ -f "$R/etc/pve/nodes/pve2/qemu-server/300.conf" ]
+	[ "$(sim_vm_state "$R" 104)" = running ]
+}
+
+@test "a slow guest that missed the timeout still powers off later" {
+	sim_add_vm "$R" 104 running=1
+	sim_knob "$R" 104 shutdown-delay 2
+	run "$QM" shutdown 104 --timeout 1
+	assert_failure 255
+	assert_output "VM quit/powerdown failed - got timeout"
+	[ "$(sim_vm_state "$R" 104)" = running ]
+	for _ in $(seq 30); do [ "$(sim_vm_state "$R" 104)" = stopped ] && break; sleep 0.1; done
+	[ "$(sim_vm_state "$R" 104)" = stopped ]
+}

@@ -301,7 +301,25 @@ _sim_vm_shutdown() {
 		echo "VM still running - terminating now with SIGTERM" >&2
 		_sim_vm_kill "$R" "$vmid"; return 0
 	fi
+	# the guest got the ACPI request: a slow one still powers off later
+	[ -n "$delay" ] && _sim_later "$R" vm "$vmid" "$(awk -v d="$delay" -v t="$timeout" 'BEGIN { print d - t }')"
 	echo "VM quit/powerdown failed - got timeout"; return 1
+}
+
+# _sim_later R vm|ct VMID SECONDS: the guest powers off SECONDS from now (if
+# the same instance still runs then), in a background process.
+_sim_later() {
+	local R=$1 kind=$2 vmid=$3 secs=$4 pid
+	if [ "$kind" = vm ]; then pid=$(_sim_vm_pid "$R" "$vmid"); else pid=$(cat "$R/var/lib/sim/ct-$vmid.pid"); fi
+	setsid -f bash -c '
+		echo "$$ later" >>"$2/var/lib/sim/pids"
+		. "$1/lib.sh"
+		_sim_wait_gone "$3" "$2" "$4" "$5" && exit 0
+		if [ "$3" = vm ]; then
+			[ "$(_sim_vm_pid "$2" "$4")" = "$6" ] && _sim_vm_kill "$2" "$4"
+		else
+			[ "$(cat "$2/var/lib/sim/ct-$4.pid" 2>/dev/null)" = "$6" ] && _sim_ct_kill "$2" "$4"
+		fi' _ "$SIM_DIR" "$R" "$kind" "$vmid" "$secs" "$pid" </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 }
 
 # ---------------------------------------------------------------- containers
@@ -383,6 +401,7 @@ _sim_ct_shutdown() {
 	fi
 	_sim_wait_gone ct "$R" "$vmid" "$timeout" && return 0
 	if [ "$force" = 1 ]; then _sim_ct_kill "$R" "$vmid"; return 0; fi
+	[ -n "$delay" ] && _sim_later "$R" ct "$vmid" "$(awk -v d="$delay" -v t="$timeout" 'BEGIN { print d - t }')"
 	echo "container did not stop"; return 1
 }
 

@@ -50,10 +50,11 @@ sim_node_name() {
 	printf '%s\n' "${t#nodes/}"
 }
 
-# sim_add_vm R VMID [key=value ...] [running=1] [pending:key=value ...]:
+# sim_add_vm R VMID [key=value ...] [running=1] [node=NAME] [pending:key=value ...]:
 # writes /etc/pve/qemu-server/VMID.conf (keys in the order given; pending:
 # keys go to [PENDING]); running=1 starts it with `qm start` (reserving its
-# devices). Example: sim_add_vm R 102 name=win hostpci0=0000:05:00,pcie=1
+# devices); node=NAME puts it on another cluster node (never started here).
+# Example: sim_add_vm R 102 name=win hostpci0=0000:05:00,pcie=1
 sim_add_vm() {
 	local R=$1 vmid=$2; shift 2
 	_sim_add_guest "$R" qemu "$vmid" "$@"
@@ -68,18 +69,20 @@ sim_add_ct() {
 
 _sim_add_guest() {
 	local R=$1 type=$2 vmid=$3; shift 3
-	local dir=qemu-server cli=qm running=0 arg main="" pending=""
+	local dir=qemu-server cli=qm running=0 arg main="" pending="" node
 	[ "$type" = lxc ] && dir=lxc cli=pct
+	node=$(sim_node_name "$R")
 	for arg in "$@"; do
 		case $arg in
 		running=1) running=1 ;;
+		node=*) node=${arg#node=}; mkdir -p "$R/etc/pve/nodes/$node/$dir" ;;
 		running=*) ;;
 		pending:*=*) arg=${arg#pending:}; pending+="${arg%%=*}: ${arg#*=}"$'\n' ;;
 		*=*) main+="${arg%%=*}: ${arg#*=}"$'\n' ;;
 		*) echo "sim_add_guest: bad argument '$arg'" >&2; return 2 ;;
 		esac
 	done
-	local f="$R/etc/pve/$dir/$vmid.conf"
+	local f="$R/etc/pve/nodes/$node/$dir/$vmid.conf"
 	{
 		printf '%s' "$main"
 		[ -n "$pending" ] && printf '\n[PENDING]\n%s' "$pending"

@@ -531,3 +531,20 @@ job-end"
 	for _ in $(seq 30); do [ "$(sim_vm_state "$R" 104)" = stopped ] && break; sleep 0.1; done
 	[ "$(sim_vm_state "$R" 104)" = stopped ]
 }
+
+@test "functions of one IOMMU group cannot be split between VMs; SR-IOV VFs can" {
+	nvidia_gpu
+	sim_add_pci "$R" 0000:41:00.1 8086 1520 020000 60 vfio-pci igbvf
+	sim_add_pci "$R" 0000:41:00.2 8086 1520 020000 61 vfio-pci igbvf
+	sim_add_vm "$R" 104 hostpci0=0000:05:00.0 running=1
+	sim_add_vm "$R" 102 hostpci0=0000:05:00.1
+	run "$QM" start 102
+	assert_failure 255
+	assert_line "kvm: -device vfio-pci,host=0000:05:00.1,id=hostpci0: vfio 0000:05:00.1: failed to open /dev/vfio/14: Device or resource busy"
+	assert_line "start failed: QEMU exited with code 1"
+	! grep -q ' 102 ' "$R/run/qemu-server/pci-id-reservations"
+	sim_add_vm "$R" 110 hostpci0=0000:41:00.1 running=1
+	sim_add_vm "$R" 111 hostpci0=0000:41:00.2
+	run "$QM" start 111
+	assert_success
+}

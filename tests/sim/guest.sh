@@ -230,6 +230,10 @@ _sim_vm_start() {
 			_sim_res_remove "$R" "$vmid"; echo "$out"; return 1
 		fi
 	done <<<"$devs"
+	# QEMU opens /dev/vfio/<group>: busy while another VM uses any device of that group
+	if ! out=$(_sim_vfio_group_busy "$R" "$vmid" "$devs"); then
+		_sim_res_remove "$R" "$vmid"; echo "$out" >&2; echo "start failed: QEMU exited with code 1"; return 1
+	fi
 	name=$(_sim_conf_get "$conf" name) || name=VM$vmid
 	cmd=(/usr/bin/kvm -id "$vmid" -name "$name,debug-threads=on" -no-shutdown
 		-chardev "socket,id=qmp,path=/var/run/qemu-server/$vmid.qmp,server=on,wait=off"
@@ -248,6 +252,32 @@ _sim_vm_start() {
 	# shellcheck disable=SC2086
 	[ -z "$ids" ] || _sim_res_reserve "$R" "$vmid" "pid:$pid" $ids >/dev/null
 	if [ "$paused" = 1 ]; then _sim_event "$R" "$vmid start paused"; else _sim_event "$R" "$vmid start"; fi
+	return 0
+}
+
+_sim_group_of() { local t; t=$(readlink "$1/sys/bus/pci/devices/$2/iommu_group" 2>/dev/null) && echo "${t##*/}"; }
+
+# _sim_vfio_group_busy R VMID DEVS: prints QEMU's error and fails when a device
+# of DEVS ("key driver id" lines) shares an IOMMU group with another running VM's.
+_sim_vfio_group_busy() {
+	local R=$1 vmid=$2 devs=$3 key driver id g pf other pid used u
+	while read -r key driver id; do
+		[ -n "$id" ] || continue
+		g=$(_sim_group_of "$R" "$id") || continue
+		for pf in "$R"/run/qemu-server/*.pid; do
+			[ -e "$pf" ] || continue
+			other=${pf##*/}; other=${other%.pid}
+			[ "$other" = "$vmid" ] && continue
+			pid=$(_sim_vm_pid "$R" "$other") || continue
+			used=$(tr '\0' '\n' <"$R/proc/$pid/cmdline" | sed -n 's/^vfio-pci,host=\([^,]*\),.*/\1/p')
+			for u in $used; do
+				if [ "$(_sim_group_of "$R" "$u")" = "$g" ]; then
+					echo "kvm: -device vfio-pci,host=$id,id=$key: vfio $id: failed to open /dev/vfio/$g: Device or resource busy"
+					return 1
+				fi
+			done
+		done
+	done <<<"$devs"
 	return 0
 }
 

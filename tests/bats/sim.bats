@@ -270,6 +270,17 @@ backup-end stop 103
 log-end stop 103
 job-end
 job-abort"
+	run cat "$R/var/lib/sim/hook-runs"
+	assert_output "job-init 0
+job-start 0
+backup-start stop 102 3
+backup-abort stop 102 0
+log-end stop 102 0
+backup-start stop 103 0
+backup-end stop 103 0
+log-end stop 103 0
+job-end 1
+job-abort 0"
 	echo "job-start 1" >"$R/var/lib/sim/hook-fail"
 	: >"$R/var/lib/sim/hook.log"
 	run "$VZDUMP" 102 103 --script "$HOOK"

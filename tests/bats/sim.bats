@@ -559,3 +559,20 @@ job-end"
 	run "$QM" start 111
 	assert_success
 }
+
+@test "without the hook, a VM backup takes the iGPU from running containers for good" {
+	sim_add_pci "$R" 0000:00:02.0 8086 a780 030000 0 i915 i915 "drm:card0 drm:renderD128"
+	sim_add_ct "$R" 201 hostname=plex dev0=/dev/dri/renderD128 running=1
+	sim_add_ct "$R" 202 hostname=frigate dev0=/dev/dri/renderD128 running=1
+	sim_add_vm "$R" 102 name=win hostpci0=0000:00:02.0
+	run "$VZDUMP" 102 --mode stop
+	assert_success
+	# qemu-server moved the card to vfio-pci and never gave it back
+	[ "$(readlink "$R/sys/bus/pci/devices/0000:00:02.0/driver")" = ../../../bus/pci/drivers/vfio-pci ]
+	[ ! -e "$R/dev/dri/renderD128" ] && [ ! -e "$R/sys/class/drm/renderD128" ]
+	grep -qx '8086 a780' "$R/var/lib/sim/vfio-pci.new_ids"
+	"$PCT" stop 201
+	run "$PCT" start 201
+	assert_failure 255
+	assert_output "Device /dev/dri/renderD128 does not exist"
+}

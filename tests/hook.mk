@@ -1,0 +1,5 @@
+# End-to-end suites of the hook on the simulated node (tests/sim): vzdump runs
+# the built hook; each suite asserts guest states, the task log and exit codes.
+HOOK_E2E_TESTS = \
+	tests/bats/hook-demo.bats
+TESTS += $(HOOK_E2E_TESTS)

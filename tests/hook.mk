@@ -1,5 +1,8 @@
 # End-to-end suites of the hook on the simulated node (tests/sim): vzdump runs
 # the built hook; each suite asserts guest states, the task log and exit codes.
 HOOK_E2E_TESTS = \
-	tests/bats/hook-demo.bats
+	tests/bats/hook-demo.bats \
+	tests/bats/hook-iommu.bats \
+	tests/bats/hook-mapping.bats \
+	tests/bats/hook-noop.bats
 TESTS += $(HOOK_E2E_TESTS)

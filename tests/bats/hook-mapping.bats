@@ -1,0 +1,62 @@
+#!/usr/bin/env bats
+# mapping= with several alternatives ("Done when" 3): Proxmox takes the first
+# free one, so the hook parks nobody while one is free, and one holder when none is.
+
+load hook-helpers
+
+setup() {
+	hook_setup
+	hook_conf 'shutdown-timeout: 2'
+	nvidia_gpu 05 14
+	nvidia_gpu 06 15
+	sim_add_mapping "$R" gpu "id=10de:2204,node=pve1,path=0000:05:00.0" \
+		"id=10de:2204,node=pve1,path=0000:06:00.0" "id=10de:2204,node=pve2,path=0000:07:00.0"
+}
+
+teardown() { hook_teardown; }
+
+@test "a free alternative: nobody is parked, the backup takes it" {
+	sim_add_vm "$R" 101 name=a hostpci0=mapping=gpu running=1
+	sim_add_vm "$R" 103 name=c hostpci0=mapping=gpu,pcie=1
+	grep -q '^0000:05:00.0 101 ' "$R/run/qemu-server/pci-id-reservations"
+	record_calls
+	run "$VZDUMP" 103 --mode stop
+	assert_success
+	assert_line "TASK OK"
+	refute_line --partial "parking"
+	[ "$(sim_vm_state "$R" 101)" = running ]
+	[ "$(count_events '101 shutdown-request')" = 0 ]
+	[ "$(count_events '103 start paused')" = 1 ]
+	run calls
+	assert_output ""
+	run hook_runs
+	assert_line "backup-start stop 103 0"
+	run hook plan 103
+	assert_success
+	assert_output --partial "nothing to do"
+}
+
+@test "no alternative free: one holder is parked and restored, the other keeps running" {
+	sim_add_vm "$R" 101 name=a hostpci0=mapping=gpu running=1
+	sim_add_vm "$R" 102 name=b hostpci0=mapping=gpu running=1
+	sim_add_vm "$R" 103 name=c hostpci0=mapping=gpu,pcie=1
+	grep -q '^0000:06:00.0 102 ' "$R/run/qemu-server/pci-id-reservations"
+	run hook plan 103
+	assert_success
+	assert_line "  would park VM 101 (a) (holds 0000:05:00.0): shutdown, timeout 2 s"
+	refute_line --partial "would park VM 102"
+	run "$VZDUMP" 103 --mode stop
+	assert_success
+	assert_line "TASK OK"
+	assert_line "INFO: parking VM 101 (a), which holds 0000:05:00.0: shutdown, timeout 2 s"
+	refute_line --partial "parking VM 102"
+	assert_line "INFO: VM 101 is running again"
+	[ "$(sim_vm_state "$R" 101)" = running ]
+	[ "$(sim_vm_state "$R" 102)" = running ]
+	[ "$(count_events '101 stop')" = 1 ]
+	[ "$(count_events '102 shutdown-request')" = 0 ]
+	[ "$(count_events '103 start paused')" = 1 ]
+	run hook_runs
+	assert_line "backup-start stop 103 0"
+	assert_line "job-end 0"
+}

@@ -4,5 +4,8 @@ HOOK_E2E_TESTS = \
 	tests/bats/hook-demo.bats \
 	tests/bats/hook-iommu.bats \
 	tests/bats/hook-mapping.bats \
-	tests/bats/hook-noop.bats
+	tests/bats/hook-noop.bats \
+	tests/bats/hook-shutdown.bats \
+	tests/bats/hook-ha.bats \
+	tests/bats/hook-protect.bats
 TESTS += $(HOOK_E2E_TESTS)

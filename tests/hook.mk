@@ -7,5 +7,7 @@ HOOK_E2E_TESTS = \
 	tests/bats/hook-noop.bats \
 	tests/bats/hook-shutdown.bats \
 	tests/bats/hook-ha.bats \
-	tests/bats/hook-protect.bats
+	tests/bats/hook-protect.bats \
+	tests/bats/hook-kill.bats \
+	tests/bats/hook-restore.bats
 TESTS += $(HOOK_E2E_TESTS)

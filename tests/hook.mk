@@ -9,5 +9,6 @@ HOOK_E2E_TESTS = \
 	tests/bats/hook-ha.bats \
 	tests/bats/hook-protect.bats \
 	tests/bats/hook-kill.bats \
-	tests/bats/hook-restore.bats
+	tests/bats/hook-restore.bats \
+	tests/bats/hook-chain.bats
 TESTS += $(HOOK_E2E_TESTS)

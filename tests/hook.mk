@@ -10,5 +10,6 @@ HOOK_E2E_TESTS = \
 	tests/bats/hook-protect.bats \
 	tests/bats/hook-kill.bats \
 	tests/bats/hook-restore.bats \
-	tests/bats/hook-chain.bats
+	tests/bats/hook-chain.bats \
+	tests/bats/hook-badinput.bats
 TESTS += $(HOOK_E2E_TESTS)

@@ -11,5 +11,6 @@ HOOK_E2E_TESTS = \
 	tests/bats/hook-kill.bats \
 	tests/bats/hook-restore.bats \
 	tests/bats/hook-chain.bats \
-	tests/bats/hook-badinput.bats
+	tests/bats/hook-badinput.bats \
+	tests/bats/hook-cli.bats
 TESTS += $(HOOK_E2E_TESTS)

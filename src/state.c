@@ -11,7 +11,7 @@
 
 const char *park_state_to_string(enum park_state s)
 {
-	return s == PARK_RESTORE_FAILED ? "restore-failed" : "parked";
+	return s == PARK_RESTORE_FAILED ? "restore-failed" : s == PARK_STOPPING ? "stopping" : "parked";
 }
 
 /* As Proxmox: 100..999999999 (the foundation's vmid_valid, kept local to stand alone). */
@@ -147,6 +147,8 @@ int parked_guest_format(const struct parked_guest *g, char **ret)
 		fprintf(f, " job=%s", g->job);
 	if (g->boot_id)
 		fprintf(f, " boot=%s", g->boot_id);
+	if (g->pid)
+		fprintf(f, " pid=%u", g->pid);
 	for (size_t i = 0; i < g->n_drivers; i++)
 		fprintf(f, " driver=%s=%s", pci_addr_format(&g->drivers[i].addr, a), g->drivers[i].driver);
 	if (fclose(f) != 0) {
@@ -201,7 +203,7 @@ static int parse_driver(char *v, size_t *cap, struct parked_guest *g)
 
 static int parse_field(char *key, char *v, size_t *drivers_cap, unsigned *seen, struct parked_guest *g, const char **why)
 {
-	static const char *const keys[] = { "vmid", "type", "state", "for", "devices", "parked-at", "job", "boot", "driver" };
+	static const char *const keys[] = { "vmid", "type", "state", "for", "devices", "parked-at", "job", "boot", "driver", "pid" };
 	unsigned long long n;
 	size_t k;
 	for (k = 0; k < ELEMENTSOF(keys) && !streq(key, keys[k]); k++)
@@ -235,6 +237,8 @@ static int parse_field(char *key, char *v, size_t *drivers_cap, unsigned *seen, 
 			g->state = PARK_PARKED;
 		else if (streq(v, "restore-failed"))
 			g->state = PARK_RESTORE_FAILED;
+		else if (streq(v, "stopping"))
+			g->state = PARK_STOPPING;
 		else
 			return -EINVAL;
 		return 0;
@@ -257,6 +261,11 @@ static int parse_field(char *key, char *v, size_t *drivers_cap, unsigned *seen, 
 			return -EINVAL;
 		return (*dst = strdup(v)) ? 0 : -ENOMEM;
 	}
+	case 9:
+		if (!parse_ull(v, &n) || n == 0 || n > 0x7fffffff)
+			return -EINVAL;
+		g->pid = (unsigned)n;
+		return 0;
 	default:
 		return parse_driver(v, drivers_cap, g);
 	}

@@ -2,7 +2,7 @@
  * /var/lib/pve-gpu-backup-hook/ so that a killed vzdump loses no guest. One
  * plain text file, `parked`, one record per line of key=value fields:
  *   vmid=104 type=qemu state=parked for=102 devices=0000:05:00.0 parked-at=1764000000
- *   job=UPID:pve1:... boot=<boot id> [driver=0000:05:00.0=i915 ...]
+ *   job=UPID:pve1:... boot=<boot id> [pid=<qemu pid>] [driver=0000:05:00.0=i915 ...]
  * Replaced atomically under an flock on `lock`. Symlinks are refused (-ELOOP). */
 #pragma once
 
@@ -21,6 +21,7 @@
 enum park_state {
 	PARK_PARKED,             /* shut down by us, to be started again */
 	PARK_RESTORE_FAILED,     /* we tried to start it again and failed */
+	PARK_STOPPING,           /* asked to shut down, still up at the timeout: it may power off later */
 };
 
 /* The host driver a container's device was bound to before a VM took it. */
@@ -39,6 +40,7 @@ struct parked_guest {
 	long long parked_at;         /* epoch seconds */
 	char *job;                   /* UPID of the vzdump job, or NULL when unknown */
 	char *boot_id;               /* boot the guest was parked in, or NULL when unknown */
+	unsigned pid;                /* PARK_STOPPING: the QEMU instance asked to shut down (0 = unknown) */
 	struct parked_driver *drivers;
 	size_t n_drivers;
 };

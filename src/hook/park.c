@@ -136,6 +136,22 @@ static int record_drivers(const struct plan *p, struct parked_guest *g)
 	return 0;
 }
 
+/* A VM still up after its shutdown timed out got the request all the same and
+ * may power off later: its record stays, marked with the QEMU instance asked,
+ * so that whoever restores next starts it if it did (and forgets it if not). */
+static void keep_if_stopping(struct hook_run *r, const struct plan_holder *h)
+{
+	struct parked_guest *g = state_find(&r->parked, h->vmid);
+	pid_t pid = 0;
+	if (!g || h->type != GUEST_QEMU || !vm_running(h->vmid, &pid) || pid <= 0)
+		return;
+	g->state = PARK_STOPPING;
+	g->pid = (unsigned)pid;
+	if (hook_run_save_state(r) == 0)
+		log_info("VM %u got the shutdown request and may still power off; if it does, it is started again "
+			 "(at job-end, the next job or 'pve-gpu-backup-hook recover')", h->vmid);
+}
+
 static int park_one(struct hook_run *r, const struct plan *p, const struct plan_holder *h)
 {
 	char addr[PCI_ADDR_STRLEN];
@@ -192,6 +208,7 @@ static int park_one(struct hook_run *r, const struct plan *p, const struct plan_
 		else
 			log_error("%s %u holds %s and did not shut down within %u s; not backing up VM %u "
 				  "(set force-stop: 1 to power it off)", kind(h->type), h->vmid, addr, timeout, p->vmid);
+		keep_if_stopping(r, h);
 		e = -ETIMEDOUT;
 		goto out;
 	}
@@ -345,6 +362,17 @@ int restore_parked(struct hook_run *r, unsigned vmid)
 		return 0;
 	const char *k = kind(g->type);
 
+	if (g->state == PARK_STOPPING) {
+		pid_t pid = 0;
+		if (vm_running(vmid, &pid) && (unsigned)pid == g->pid) {
+			/* The instance asked to shut down still runs: nothing to start yet. */
+			if (!streq(r->phase, "backup-start"))
+				log_info("VM %u has not powered off since the shutdown request; left running, on record", vmid);
+			return 0;
+		}
+		if (!running_now(g->type, vmid))
+			log_info("VM %u powered off after the shutdown request for the backup of VM %u", vmid, g->for_vmid);
+	}
 	if (running_now(g->type, vmid)) {
 		log_info("%s %u is running again: nothing to restore", k, vmid);
 		return forget(r, vmid);
@@ -412,6 +440,9 @@ int restore_parked_set(struct hook_run *r, enum restore_scope scope, const struc
 			continue;
 		}
 		if (scope == RESTORE_EARLIER_JOBS && g->job && r->upid && streq(g->job, r->upid))
+			continue;
+		/* Still up after our shutdown request: the plan parks it again if it is in the way. */
+		if (keep && g->state == PARK_STOPPING && running_now(g->type, g->vmid))
 			continue;
 		if (keep && plan_addrs_overlap(keep, g->devices, g->n_devices)) {
 			log_info("%s %u stays parked: VM %u needs its device", kind(g->type), g->vmid, r->vmid);

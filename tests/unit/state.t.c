@@ -89,7 +89,20 @@ static void test_records(void)
 	parked_guest_release(&back);
 	free(line);
 
+	/* a holder that got the shutdown request and was still up at the timeout */
+	g = sample(104, GUEST_QEMU);
+	g.state = PARK_STOPPING;
+	g.pid = 4242;
+	parked_guest_format(&g, &line);
+	ok(strstr(line, " state=stopping ") && strstr(line, " pid=4242"), "stopping record with its QEMU pid (%s)", line);
+	is_int(parked_guest_parse(line, &back, &why), 0, "stopping record parses");
+	ok(back.state == PARK_STOPPING && back.pid == 4242, "state and pid back");
+	parked_guest_release(&back);
+	free(line);
+
 	struct { const char *line, *why; } bad[] = {
+		{ "vmid=104 type=qemu state=stopping parked-at=1 pid=0", "bad value in 'pid'" },
+		{ "vmid=104 type=qemu state=stopping parked-at=1 pid=4294967296", "bad value in 'pid'" },
 		{ "vmid=104 type=qemu state=parked", "vmid, type, state or parked-at missing" },
 		{ "vmid=99 type=qemu state=parked parked-at=1", "bad value in 'vmid'" },
 		{ "vmid=104 type=kvm state=parked parked-at=1", "bad value in 'type'" },

@@ -93,3 +93,33 @@ job-end 0"
 	assert_line "ERROR: Backup of VM 105 failed - PCI device '0000:05:00.0' already in use by VMID '104'"
 	[ "$(sim_vm_state "$R" 104)" = running ]
 }
+
+@test "a snapshot-mode job: the stopped VM is backed up in mode stop, the parked 104 too, then restored" {
+	run "$VZDUMP" 102 104 --mode snapshot
+	assert_success
+	assert_line "TASK OK"
+	assert_line "INFO: parking VM 104 (gaming), which holds 0000:05:00.0: shutdown, timeout 2 s"
+	assert_line "INFO: VM 104 was parked by this hook: it is backed up stopped and started again afterwards"
+	run hook_runs
+	assert_output "job-init 0
+job-start 0
+backup-start stop 102 0
+backup-end stop 102 0
+log-end stop 102 0
+backup-start stop 104 0
+backup-end stop 104 0
+log-end stop 104 0
+job-end 0"
+	[ "$(sim_vm_state "$R" 104)" = running ]
+	[ "$(count_events '104 stop')" = 1 ]
+}
+
+@test "a device only in [PENDING] counts: the backup's start applies it" {
+	sim_add_vm "$R" 106 name=pending machine=q35 pending:hostpci0=0000:05:00,pcie=1
+	run "$VZDUMP" 106 --mode stop
+	assert_success
+	assert_line "INFO: parking VM 104 (gaming), which holds 0000:05:00.0: shutdown, timeout 2 s"
+	assert_line "INFO: VM 104 is running again"
+	[ "$(sim_vm_state "$R" 104)" = running ]
+	[ "$(count_events '106 start paused')" = 1 ]
+}

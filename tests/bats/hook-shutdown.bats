@@ -41,6 +41,8 @@ log-end stop 102 0
 job-end 0"
 	# it got the request and may still power off: on record with the instance asked
 	grep -q "^vmid=104 type=qemu state=stopping for=102 .* pid=$(cat "$R/run/qemu-server/104.pid")\$" "$STATE"
+	run hook status
+	assert_line "  VM 104 for the backup of VM 102, stopping"
 	# the next job finds the same instance running: nothing started, the record stays
 	sim_add_vm "$R" 107 name=plain
 	run "$VZDUMP" 107 --mode stop

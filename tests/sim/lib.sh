@@ -133,7 +133,8 @@ sim_teardown() {
 	local R=$1 pid
 	[ -f "$R/var/lib/sim/pids" ] || return 0
 	while read -r pid _; do
-		[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+		# a pid already gone (and reaped) must not end a caller running under set -e
+		[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || :
 	done <"$R/var/lib/sim/pids"
 	: >"$R/var/lib/sim/pids"
 	return 0

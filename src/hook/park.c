@@ -201,14 +201,18 @@ static int park_one(struct hook_run *r, const struct plan *p, const struct plan_
 	}
 	/* HA only queues the request; a plain shutdown has returned by now. */
 	long long bound = h->ha_managed ? (long long)timeout * 1000 + HA_EXTRA_MS : RELEASE_WAIT_MS;
+	/* qm failing before the timeout refused the request (a paused VM): nothing is pending. */
+	bool refused = res.exit_code != 0 && now_ms() - t0 < (long long)timeout * 1000;
 	if (res.exit_code != 0 || !wait_gone(h->type, h->vmid, bound)) {
-		if (r->conf.force_stop)
-			log_error("%s %u holds %s and could not be stopped%s%s; not backing up VM %u", kind(h->type), h->vmid,
-				  addr, res.reason[0] ? ": " : "", res.reason, p->vmid);
+		if (r->conf.force_stop || refused)
+			log_error("%s %u holds %s and could not be %s%s%s; not backing up VM %u%s", kind(h->type), h->vmid,
+				  addr, r->conf.force_stop ? "stopped" : "shut down", res.reason[0] ? ": " : "", res.reason,
+				  p->vmid, r->conf.force_stop ? "" : " (set force-stop: 1 to power it off)");
 		else
 			log_error("%s %u holds %s and did not shut down within %u s; not backing up VM %u "
 				  "(set force-stop: 1 to power it off)", kind(h->type), h->vmid, addr, timeout, p->vmid);
-		keep_if_stopping(r, h);
+		if (!refused)
+			keep_if_stopping(r, h);
 		e = -ETIMEDOUT;
 		goto out;
 	}
@@ -355,6 +359,14 @@ static int give_card_back(struct hook_run *r, const struct parked_guest *g)
 	return 0;
 }
 
+/* A record of a VM whose shutdown timed out, and that same instance still runs. */
+static bool still_stopping(const struct parked_guest *g)
+{
+	pid_t pid = 0;
+	return g->state == PARK_STOPPING && g->type == GUEST_QEMU && vm_running(g->vmid, &pid) &&
+	       (unsigned)pid == g->pid;
+}
+
 int restore_parked(struct hook_run *r, unsigned vmid)
 {
 	struct parked_guest *g = state_find(&r->parked, vmid);
@@ -363,8 +375,7 @@ int restore_parked(struct hook_run *r, unsigned vmid)
 	const char *k = kind(g->type);
 
 	if (g->state == PARK_STOPPING) {
-		pid_t pid = 0;
-		if (vm_running(vmid, &pid) && (unsigned)pid == g->pid) {
+		if (still_stopping(g)) {
 			/* The instance asked to shut down still runs: nothing to start yet. */
 			if (!streq(r->phase, "backup-start"))
 				log_info("VM %u has not powered off since the shutdown request; left running, on record", vmid);
@@ -441,9 +452,12 @@ int restore_parked_set(struct hook_run *r, enum restore_scope scope, const struc
 		}
 		if (scope == RESTORE_EARLIER_JOBS && g->job && r->upid && streq(g->job, r->upid))
 			continue;
-		/* Still up after our shutdown request: the plan parks it again if it is in the way. */
-		if (keep && g->state == PARK_STOPPING && running_now(g->type, g->vmid))
+		/* Still up after our shutdown request: restore_parked says so; the plan parks it again if it is in the way. */
+		if (still_stopping(g)) {
+			if (restore_parked(r, g->vmid) < 0)
+				failed++;
 			continue;
+		}
 		if (keep && plan_addrs_overlap(keep, g->devices, g->n_devices)) {
 			log_info("%s %u stays parked: VM %u needs its device", kind(g->type), g->vmid, r->vmid);
 			continue;

@@ -48,6 +48,7 @@ job-end 0"
 	run "$VZDUMP" 107 --mode stop
 	assert_success
 	assert_line "INFO: VM 104 has not powered off since the shutdown request; left running, on record"
+	refute_line --partial "left parked by an earlier job"
 	[ "$(count_events '104 start')" = 1 ]
 	[ "$(parked_vmids)" = 104 ]
 	# restarted by someone: no longer ours
@@ -132,4 +133,22 @@ exit 0
 	assert_line "INFO: VM 104 is running again"
 	[ "$(sim_vm_state "$R" 104)" = running ]
 	[ -z "$(parked_vmids)" ]
+}
+
+@test "a paused holder refuses a shutdown: said at once, nothing left pending; force-stop: 1 stops it" {
+	hook_conf 'shutdown-timeout: 2'
+	"$R/usr/sbin/qm" suspend 104
+	run "$VZDUMP" 102 --mode stop
+	assert_failure 255
+	assert_line "INFO:   VM 104: VM is paused - cannot shutdown"
+	assert_line "INFO: error: VM 104 holds 0000:05:00.0 and could not be shut down: VM is paused - cannot shutdown; not backing up VM 102 (set force-stop: 1 to power it off)"
+	refute_line --partial "may still power off"
+	[ "$(sim_vm_state "$R" 104)" = paused ]
+	[ -z "$(parked_vmids)" ]
+	hook_conf 'shutdown-timeout: 2' 'force-stop: 1'
+	run "$VZDUMP" 102 --mode stop
+	assert_success
+	assert_line "INFO:   VM 104: VM is paused - stop instead of shutdown"
+	assert_line "INFO: VM 104 is running again"
+	[ "$(sim_vm_state "$R" 104)" = running ]
 }

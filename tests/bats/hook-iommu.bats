@@ -89,3 +89,22 @@ qm start 104"
 	run calls
 	assert_output ""
 }
+
+@test "a VM with two cards: both holders parked, both restored" {
+	nvidia_gpu 05 14
+	nvidia_gpu 06 15
+	sim_add_vm "$R" 102 name=two hostpci0=0000:05:00,pcie=1 hostpci1=0000:06:00,pcie=1
+	sim_add_vm "$R" 104 name=a hostpci0=0000:05:00 running=1
+	sim_add_vm "$R" 105 name=b hostpci0=0000:06:00.1 running=1
+	sim_add_vm "$R" 106 name=c machine=q35 running=1
+	run "$VZDUMP" 102 --mode stop
+	assert_success
+	assert_line "INFO: VM 102 is stopped and its backup start needs 0000:05:00.0 0000:05:00.1 0000:06:00.0 0000:06:00.1, held by 2 running guests"
+	assert_line "INFO: parking VM 104 (a), which holds 0000:05:00.0: shutdown, timeout 2 s"
+	assert_line "INFO: parking VM 105 (b), which holds 0000:06:00.1: shutdown, timeout 2 s"
+	for v in 104 105 106; do [ "$(sim_vm_state "$R" "$v")" = running ]; done
+	[ "$(count_events '104 stop')" = 1 ]
+	[ "$(count_events '105 stop')" = 1 ]
+	[ "$(count_events '106 shutdown-request')" = 0 ]
+	[ -z "$(parked_vmids)" ]
+}

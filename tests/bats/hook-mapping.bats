@@ -60,3 +60,20 @@ teardown() { hook_teardown; }
 	assert_line "backup-start stop 103 0"
 	assert_line "job-end 0"
 }
+
+@test "no alternative free, one holder protected: the other alternative's holder is parked" {
+	hook_conf 'shutdown-timeout: 2' 'protect: 101'
+	sim_add_vm "$R" 101 name=a hostpci0=mapping=gpu running=1
+	sim_add_vm "$R" 102 name=b hostpci0=mapping=gpu running=1
+	sim_add_vm "$R" 103 name=c hostpci0=mapping=gpu,pcie=1
+	run "$VZDUMP" 103 --mode stop
+	assert_success
+	assert_line "INFO: parking VM 102 (b), which holds 0000:06:00.0: shutdown, timeout 2 s"
+	refute_line --partial "parking VM 101"
+	[ "$(sim_vm_state "$R" 101)" = running ]
+	[ "$(sim_vm_state "$R" 102)" = running ]
+	[ "$(count_events '101 shutdown-request')" = 0 ]
+	[ "$(count_events '102 stop')" = 1 ]
+	# the backup took the freed alternative
+	[ "$(event_line '102 stop')" -lt "$(event_line '103 start paused')" ]
+}

@@ -54,3 +54,17 @@ teardown() { hook_teardown; }
 	assert_output "qm shutdown 104 --timeout 2
 qm start 104"
 }
+
+@test "the parked HA guest's own backup in the same job runs stopped (HA state stopped), then HA starts it" {
+	run "$VZDUMP" 102 104 --mode stop
+	assert_success
+	assert_line "TASK OK"
+	refute_line --partial "Cannot execute a backup with stop mode on a HA managed"
+	assert_line "INFO: VM 104 was parked by this hook: it is backed up stopped and started again afterwards"
+	run hook_runs
+	assert_line "backup-start stop 104 0"
+	assert_line "job-end 0"
+	[ "$(count_events '104 start paused')" = 1 ]
+	[ "$(sim_vm_state "$R" 104)" = running ]
+	grep -qx $'\tstate started' "$R/etc/pve/ha/resources.cfg"
+}

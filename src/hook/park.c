@@ -440,6 +440,9 @@ int restore_parked_set(struct hook_run *r, enum restore_scope scope, const struc
 			continue;
 		bool this_boot = g->boot_id && r->boot_id && streq(g->boot_id, r->boot_id);
 		if (!this_boot && scope != RESTORE_ALL_BOOTS) {
+			/* Said at job-start and job-end; not again at every guest's backup-start. */
+			if (streq(r->phase, "backup-start"))
+				continue;
 			char when[32] = "an unknown time";
 			time_t t = (time_t)g->parked_at;
 			struct tm tm;

@@ -59,9 +59,12 @@ teardown() { hook_teardown; }
 
 @test "records of an earlier boot are reported, not acted on; recover --previous-boot acts" {
 	cat /proc/sys/kernel/random/uuid >"$R/proc/sys/kernel/random/boot_id"
-	run "$VZDUMP" 107 --mode stop
+	sim_add_vm "$R" 108 name=plain2
+	run "$VZDUMP" 107 108 --mode stop
 	assert_success
 	assert_line --regexp "^INFO: warning: VM 104 was parked at [0-9-]+ [0-9:]+ before this boot: left as it is; 'pve-gpu-backup-hook recover --previous-boot' starts it if it is still down$"
+	# said at job-start and job-end, not at every backup-start
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c 'before this boot')" = 2 ]
 	[ "$(sim_vm_state "$R" 104)" = stopped ]
 	[ "$(parked_vmids)" = 104 ]
 	run hook recover

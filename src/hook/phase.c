@@ -79,12 +79,17 @@ static void warn_card_health(const struct plan *p)
 	}
 }
 
-static int backup_start(unsigned vmid)
+static int backup_start(const char *mode, unsigned vmid)
 {
-	struct node quick = { 0 };
-	bool known;
-	bool needs = needs_devices(&quick, vmid, &known);
-	node_release(&quick);
+	/* vzdump backs up a stopped guest in mode stop whatever the job's mode:
+	 * any other mode is a running guest, which keeps its own devices. */
+	bool needs = false;
+	if (streq(mode, "stop")) {
+		struct node quick = { 0 };
+		bool known;
+		needs = needs_devices(&quick, vmid, &known);
+		node_release(&quick);
+	}
 	if (!needs && !anything_parked())
 		return 0;
 
@@ -273,7 +278,7 @@ int cmd_phase(int argc, char **argv, char **envp)
 			return hook_usage_error();
 		}
 		if (streq(phase, "backup-start"))
-			ret = backup_start(vmid);
+			ret = backup_start(argv[1], vmid);
 	} else {
 		if (argc != 1) {
 			hook_error(0, "phase '%s' takes no arguments", phase);

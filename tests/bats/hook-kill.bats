@@ -87,3 +87,29 @@ teardown() { hook_teardown; }
 	[ "$(count_events '104 start')" = 2 ]
 	[ -z "$(parked_vmids)" ]
 }
+
+@test "task abort (SIGTERM, then SIGKILL to the group) while the hook waits for the holder: nobody lost" {
+	# a fresh holder that takes 2 s to go down (the setup's job left 104 parked: start it again first)
+	run hook recover
+	assert_success
+	sim_knob "$R" 104 shutdown-delay 2
+	sim_add_vm "$R" 103 name=win2 hostpci0=0000:05:00,pcie=1
+	setsid "$VZDUMP" 103 --mode stop >"$BATS_TEST_TMPDIR/task.log" 2>&1 &
+	task=$!
+	wait_for grep -q '^vmid=104 ' "$STATE"
+	# the task stop: SIGTERM to the process group, SIGKILL 5 s later if anything is left
+	kill -TERM -- -"$task"
+	( sleep 5; kill -KILL -- -"$task" 2>/dev/null ) 3>&- &
+	killer=$!
+	wait "$task" || true
+	kill "$killer" 2>/dev/null || true
+	grep -q '^vmid=104 type=qemu state=parked for=103 ' "$STATE"
+	# qm runs in a process group of its own: the shutdown goes through, the hook is gone
+	wait_for sh -c "! pgrep -f '[q]m shutdown 104' >/dev/null"
+	[ "$(sim_vm_state "$R" 104)" = stopped ]
+	run "$VZDUMP" 107 --mode stop
+	assert_success
+	assert_line "INFO: restoring VM 104 (parked for the backup of VM 103)"
+	[ "$(sim_vm_state "$R" 104)" = running ]
+	[ -z "$(parked_vmids)" ]
+}

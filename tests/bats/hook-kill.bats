@@ -102,7 +102,7 @@ teardown() { hook_teardown; }
 	( sleep 5; kill -KILL -- -"$task" 2>/dev/null ) 3>&- &
 	killer=$!
 	wait "$task" || true
-	kill "$killer" 2>/dev/null || true
+	pkill -P "$killer" 2>/dev/null; kill "$killer" 2>/dev/null || true
 	grep -q '^vmid=104 type=qemu state=parked for=103 ' "$STATE"
 	# qm runs in a process group of its own: the shutdown goes through, the hook is gone
 	wait_for sh -c "! pgrep -f '[q]m shutdown 104' >/dev/null"

@@ -1,4 +1,5 @@
 # issue 4 end to end: containers and VMs sharing one GPU, on the simulated node
 # (tests/sim) under the fake kernel (tests/sim/fakesys.so).
 EXTRA_DIST += tests/bats/ct-helpers.bash
-TESTS += tests/bats/ct-igpu.bats tests/bats/ct-nvidia.bats tests/bats/ct-stuck.bats
+TESTS += tests/bats/ct-igpu.bats tests/bats/ct-nvidia.bats tests/bats/ct-stuck.bats \
+	tests/bats/ct-restore-fail.bats

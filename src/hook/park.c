@@ -285,8 +285,16 @@ static int give_card_back(struct hook_run *r, const struct parked_guest *g)
 	int ret = 0;
 	if (!targets)
 		return -1;
-	for (size_t i = 0; i < g->n_drivers; i++)
+	for (size_t i = 0; i < g->n_drivers; i++) {
+		char a[PCI_ADDR_STRLEN];
+		/* Containers share a card: its failure is reported once, not again per container. */
+		if (pci_addr_set_contains(&r->cards_failed, &g->drivers[i].addr)) {
+			log_error("CT %u stays parked: its card %s could not be handed back to the host driver (see above)",
+				  g->vmid, pci_addr_format(&g->drivers[i].addr, a));
+			return -1;
+		}
 		targets[i] = (struct rebind_target){ .addr = g->drivers[i].addr, .driver = g->drivers[i].driver };
+	}
 	if (r->node_loaded && rebind_holders_from_node(&r->node, &holders, &n_holders) < 0) {
 		log_error("CT %u: cannot work out who holds its card", g->vmid);
 		return -1;
@@ -316,6 +324,8 @@ static int give_card_back(struct hook_run *r, const struct parked_guest *g)
 		} else if (e < 0) {
 			log_error("CT %u stays parked: its card could not be handed back to the host driver (%s)", g->vmid,
 				  strerror(-e));
+			for (size_t k = 0; k < g->n_drivers; k++)
+				(void)pci_addr_set_add(&r->cards_failed, &g->drivers[k].addr);
 			ret = -1;
 		}
 	}

@@ -59,3 +59,31 @@ binds() { sim_events "$R" | grep -E '^(bind|unbind) ' || true; }
 
 # parked: the hook's records of parked guests (comment lines left out).
 parked() { grep -v '^#' "$R/var/lib/pve-gpu-backup-hook/parked" 2>/dev/null || true; }
+
+# chain_do WHEN COMMAND: a chained hook (the hook's `chain:`) runs COMMAND (bash)
+# after our hook's phase WHEN ("backup-end" or "backup-end:102"), e.g. to
+# change the node between two phases of one vzdump job. Call hook_conf first.
+chain_do() {
+	local c=$R/usr/local/sbin/chain-hook
+	if [ ! -x "$c" ]; then
+		mkdir -p "${c%/*}"
+		cat >"$c" <<-'EOS'
+		#!/bin/bash
+		f=$PVE_GPU_BACKUP_ROOT/var/lib/sim/chain-do
+		[ -f "$f" ] || exit 0
+		while read -r when cmd; do
+			if [ "$when" = "$1" ] || [ "$when" = "$1:${3:-}" ]; then eval "$cmd" || exit 1; fi
+		done <"$f"
+		exit 0
+		EOS
+		chmod +x "$c"
+		echo "chain: /usr/local/sbin/chain-hook" >>"$R/etc/pve-gpu-backup-hook.conf"
+	fi
+	printf '%s %s\n' "$1" "$2" >>"$R/var/lib/sim/chain-do"
+}
+
+# refuse BDF FILE...: the fake kernel fails writes of FILE (bind, unbind, ...) for BDF.
+refuse() {
+	local bdf=$1; shift
+	echo "$*" >"$R/sys/bus/pci/devices/$bdf/.sim/refuse"
+}

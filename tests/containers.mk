@@ -2,4 +2,5 @@
 # (tests/sim) under the fake kernel (tests/sim/fakesys.so).
 EXTRA_DIST += tests/bats/ct-helpers.bash
 TESTS += tests/bats/ct-igpu.bats tests/bats/ct-nvidia.bats tests/bats/ct-stuck.bats \
-	tests/bats/ct-restore-fail.bats tests/bats/ct-own-backup.bats
+	tests/bats/ct-restore-fail.bats tests/bats/ct-own-backup.bats \
+	tests/bats/ct-rebind-cmd.bats

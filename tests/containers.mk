@@ -3,4 +3,4 @@
 EXTRA_DIST += tests/bats/ct-helpers.bash
 TESTS += tests/bats/ct-igpu.bats tests/bats/ct-nvidia.bats tests/bats/ct-stuck.bats \
 	tests/bats/ct-restore-fail.bats tests/bats/ct-own-backup.bats \
-	tests/bats/ct-rebind-cmd.bats
+	tests/bats/ct-rebind-cmd.bats tests/bats/ct-status.bats

@@ -48,3 +48,57 @@ job-end 0"
 	run sim_events "$R"
 	assert_output --regexp "201 stop.*202 stop.*unbind 0000:00:02.0 i915.*bind 0000:00:02.0 vfio-pci.*102 start paused.*102 stop prelaunch.*unbind 0000:00:02.0 vfio-pci.*bind 0000:00:02.0 i915.*201 start.*202 start"
 }
+
+@test "two VMs with the iGPU in one job: the containers stay parked between them and come back once" {
+	sim_add_vm "$R" 103 name=linux hostpci0=0000:00:02.0
+	vzdump 102 103 --mode stop
+	assert_success
+	assert_line "INFO: CT 201 stays parked: VM 103 needs its device"
+	run hook_runs
+	refute_output --regexp " [1-9][0-9]*$"
+	[ "$(sim_ct_state "$R" 201)" = running ] && [ "$(sim_ct_state "$R" 202)" = running ]
+	[ "$(driver_of 0000:00:02.0)" = i915 ]
+	# parked once, started once, after the second VM's backup
+	run sim_events "$R"
+	assert_output --regexp "103 stop prelaunch.*201 start"
+	[ "$(grep -c '^201 start$' <<<"$output")" = 1 ]
+	[ "$(grep -c '^201 shutdown-request$' <<<"$output")" = 1 ]
+}
+
+@test "restore early: a later guest of the job that needs no GPU gives the containers back before its own backup" {
+	sim_add_vm "$R" 105 name=plain
+	vzdump 102 105 --mode stop
+	assert_success
+	[ "$(sim_ct_state "$R" 201)" = running ] && [ "$(sim_ct_state "$R" 202)" = running ]
+	run sim_events "$R"
+	assert_output --regexp "102 stop prelaunch.*bind 0000:00:02.0 i915.*201 start.*202 start"
+	# given back in 105's backup-start, not at job-end
+	run cat "$R/var/log/vzdump/qemu-105.log"
+	assert_output --partial "CT 201 is running again"
+}
+
+@test "the VM and a container using the card in one job: the container is backed up parked, then started" {
+	vzdump 102 201 --mode snapshot
+	assert_success
+	assert_line "INFO: Starting Backup of VM 201 (lxc)"
+	run hook_runs
+	assert_line "backup-start stop 201 0"
+	refute_output --regexp " [1-9][0-9]*$"
+	[ "$(sim_ct_state "$R" 201)" = running ] && [ "$(sim_ct_state "$R" 202)" = running ]
+	[ "$(driver_of 0000:00:02.0)" = i915 ]
+	[ -z "$(parked)" ]
+}
+
+@test "a container binding the whole /dev/dri directory is parked and gets its nodes back" {
+	sim_add_ct "$R" 203 hostname=frigate "lxc.cgroup2.devices.allow=c 226:* rwm" \
+		"lxc.mount.entry=/dev/dri dev/dri none bind,optional,create=dir" running=1
+	: >"$R/var/lib/sim/events"
+	vzdump 102 --mode stop
+	assert_success
+	assert_line "INFO: parking CT 203 (frigate), which holds 0000:00:02.0: shutdown, timeout 2 s"
+	assert_line "INFO: CT 203 is running again"
+	[ "$(sim_ct_state "$R" 203)" = running ]
+	[ -e "$R/dev/dri/renderD128" ]
+	run sim_events "$R"
+	assert_output --regexp "bind 0000:00:02.0 i915.*203 start"
+}

@@ -88,3 +88,24 @@ job-abort 1"
 	[ "$(sim_ct_state "$R" 201)" = running ] && [ "$(sim_ct_state "$R" 202)" = running ]
 	[ "$(driver_of 0000:00:02.0)" = i915 ]
 }
+
+@test "a /dev/dri directory bind waits for the card's own nodes: not there, the container stays parked" {
+	kernel "$PCT" stop 201 && kernel "$PCT" stop 202
+	sim_add_ct "$R" 203 hostname=frigate "lxc.mount.entry=/dev/dri dev/dri none bind,optional,create=dir" running=1
+	: >"$R/var/lib/sim/events"
+	# udev never makes the render node again (the driver's sysfs entries come back)
+	chain_do backup-end:102 "ln -s /nonexistent/renderD128 '$R/dev/dri/renderD128'"
+	vzdump 102 --mode stop
+	assert_failure 255
+	assert_line "INFO: CT 203: 0000:00:02.0: vfio-pci -> i915"
+	assert_line "INFO: error: CT 203 stays parked: /dev/dri/renderD128 did not come back after the rebind"
+	[ "$(driver_of 0000:00:02.0)" = i915 ]
+	[ "$(sim_ct_state "$R" 203)" = stopped ]
+	run sim_events "$R"
+	refute_line "203 start"
+	# the node is there again: recover starts it
+	rm "$R/dev/dri/renderD128" && : >"$R/dev/dri/renderD128"
+	hook recover
+	assert_success
+	assert_line "CT 203 is running again"
+}

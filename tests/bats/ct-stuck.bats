@@ -52,3 +52,21 @@ job-end 0"
 	[ "$(sim_ct_state "$R" 201)" = running ] && [ "$(sim_ct_state "$R" 202)" = running ]
 	[ "$(driver_of 0000:00:02.0)" = i915 ]
 }
+
+@test "a protected or locked container: the VM's backup is refused and nothing is touched" {
+	sim_knob "$R" 202 ignore-acpi ""
+	hook_conf "shutdown-timeout: 1" "protect: 201"
+	vzdump 102 --mode stop
+	assert_failure 255
+	assert_line "INFO: error: CT 201 holds 0000:00:02.0 and may not be touched (CT 201 is listed in 'protect'); not backing up VM 102"
+	hook_conf "shutdown-timeout: 1"
+	echo "lock: mounted" >>"$R/etc/pve/lxc/202.conf"
+	vzdump 102 --mode stop
+	assert_failure 255
+	assert_line "INFO: error: CT 202 holds 0000:00:02.0 and may not be touched (CT 202 is locked (mounted)); not backing up VM 102"
+	refute_line --partial "parking"
+	[ "$(sim_ct_state "$R" 201)" = running ] && [ "$(sim_ct_state "$R" 202)" = running ]
+	run sim_events "$R"
+	assert_output ""
+	[ "$(driver_of 0000:00:02.0)" = i915 ]
+}

@@ -315,12 +315,22 @@ static int give_card_back(struct hook_run *r, const struct parked_guest *g)
 				continue;
 			if (dev->state == REBIND_REBOUND)
 				log_info("CT %u: %s", g->vmid, line);
+			else if (dev->state == REBIND_HELD)
+				log_warning("CT %u: %s", g->vmid, line);
 			else
 				log_error("CT %u: %s", g->vmid, line);
 		}
+		unsigned vm = 0;
+		for (size_t d = 0; d < rep.n_devices && !vm; d++)
+			if (rep.devices[d].state == REBIND_HELD)
+				vm = rep.devices[d].held_by;
 		rebind_report_release(&rep);
 		if (e == -EBUSY) {
-			log_warning("CT %u stays parked: a running VM holds its card now", g->vmid);
+			if (vm)
+				log_warning("CT %u stays parked: VM %u holds its card's IOMMU group now; start it with "
+					    "'pct start %u' once that is free", g->vmid, vm, g->vmid);
+			else
+				log_warning("CT %u stays parked: a running VM holds its card now", g->vmid);
 			ret = -1;
 		} else if (e < 0) {
 			log_error("CT %u stays parked: its card could not be handed back to the host driver (%s)", g->vmid,

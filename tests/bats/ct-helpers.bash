@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034,SC2154  # variables for the suites; the harness exports top_srcdir, top_builddir
 # Shared by the container end-to-end suites (tests/bats/ct-*.bats): a simulated
 # node (tests/sim) whose sysfs writes the fake kernel (fakesys.so) applies.
 

@@ -76,3 +76,19 @@ bind 0000:05:00.1 snd_hda_intel"
 	[ "$(driver_of 0000:05:00.1)" = vfio-pci ]
 	refute_line --partial "0000:05:00.1: vfio-pci ->"
 }
+
+@test "a VM started meanwhile with only the audio function holds the group: the containers stay parked" {
+	sim_add_vm "$R" 105 name=audio hostpci0=0000:05:00.1
+	chain_do backup-end:104 "'$R/usr/sbin/qm' start 105 >/dev/null 2>&1"
+	vzdump 104 --mode stop
+	assert_failure 255
+	[ "$(sim_vm_state "$R" 105)" = running ]
+	assert_line "INFO: warning: CT 211: 0000:05:00.0: left on vfio-pci: VM 105 holds 0000:05:00.1"
+	assert_line "INFO: warning: CT 211 stays parked: VM 105 holds its card's IOMMU group now; start it with 'pct start 211' once that is free"
+	assert_line "INFO: warning: CT 212 stays parked: VM 105 holds its card's IOMMU group now; start it with 'pct start 212' once that is free"
+	[ "$(sim_ct_state "$R" 211)" = stopped ] && [ "$(sim_ct_state "$R" 212)" = stopped ]
+	[ "$(driver_of 0000:05:00.0)" = vfio-pci ] && [ "$(driver_of 0000:05:00.1)" = vfio-pci ]
+	run sim_events "$R"
+	refute_line "unbind 0000:05:00.0 vfio-pci"
+	refute_line "unbind 0000:05:00.1 vfio-pci"
+}

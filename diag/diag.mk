@@ -1,7 +1,8 @@
 # diag: gpu-diag, the GPU passthrough checker, and its verdict library.
 src_libpvegpu_a_SOURCES += \
 	src/gpucheck.h src/gpucheck.c src/gpucheck-host.c src/gpucheck-guest.c src/checkresult.h \
-	src/gpuprobe.h src/gpuprobe.c src/gpuhost.c src/gpuquick.c
+	src/gpuprobe.h src/gpuprobe.c src/gpuhost.c src/gpuquick.c \
+	src/gpucard.h src/gpucard.c
 
 check_PROGRAMS += tests/unit/gpucheck.t
 TESTS += tests/unit/gpucheck.t

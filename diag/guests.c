@@ -89,7 +89,7 @@ int diag_guest_devices(const struct diag_guests *g, unsigned vmid, struct pci_ad
 
 int diag_card_guests(struct diag_context *ctx, const struct diag_guests *g, size_t i)
 {
-	const struct gpu_function *f = &ctx->inv.fns[i];
+	const struct gpu_function *f = &ctx->scan.inv.fns[i];
 	struct check_result r, reset;
 	char addr[PCI_ADDR_STRLEN];
 	_cleanup_free_ struct card_user *users = NULL;
@@ -121,13 +121,13 @@ int diag_card_guests(struct diag_context *ctx, const struct diag_guests *g, size
 		const struct guest *guest = node_find_guest(&g->node, users[u].vmid);
 		_cleanup_free_ struct pci_addr *missing = NULL;
 		size_t n_missing = 0, cap = 0;
-		for (size_t j = 0; guest && !users[u].is_ct && j < ctx->inv.n; j++) {
-			if (!card_function(f, &ctx->inv.fns[j]) || guest_uses(guest, &ctx->inv.fns[j].addr))
+		for (size_t j = 0; guest && !users[u].is_ct && j < ctx->scan.inv.n; j++) {
+			if (!card_function(f, &ctx->scan.inv.fns[j]) || guest_uses(guest, &ctx->scan.inv.fns[j].addr))
 				continue;
 			struct pci_addr *m = array_push(&missing, &n_missing, &cap, sizeof(*m));
 			if (!m)
 				return -ENOMEM;
-			*m = ctx->inv.fns[j].addr;
+			*m = ctx->scan.inv.fns[j].addr;
 		}
 		if (users[u].is_ct)
 			continue;
@@ -137,7 +137,7 @@ int diag_card_guests(struct diag_context *ctx, const struct diag_guests *g, size
 		report_check(ctx->report, id, &r);
 	}
 
-	diag_reset_result(ctx, i, &reset);
+	gpu_card_reset(&ctx->scan, i, &reset);
 	for (int u = 0; u < n; u++) {
 		if (users[u].is_ct || users[u].running || users[u].template)
 			continue;

@@ -2,7 +2,9 @@
 #include <pci/pci.h>
 #include <string.h>
 
+#include "gpucard.h"
 #include "gpus.h"
+#include "guests-report.h"
 #include "rootfs.h"
 
 #define PCI_IDS_PATH "/usr/share/misc/pci.ids"
@@ -137,4 +139,49 @@ void gpus_release(struct gpu_list *l)
 	}
 	free(l->gpus);
 	*l = (struct gpu_list){ 0 };
+}
+
+static const char *readiness_word(enum verdict v, bool is_root)
+{
+	switch (v) {
+	case VERDICT_PASS:
+	case VERDICT_INFO:
+		return "ready";
+	case VERDICT_WARN:
+		return "warnings";
+	case VERDICT_FAIL:
+		return "not ready";
+	case VERDICT_UNKNOWN:
+		break;
+	}
+	/* without root, config capabilities are hidden: that is the usual cause */
+	return is_root ? "unknown" : "unknown (needs root)";
+}
+
+static bool used_by_guest(const struct node *node, const struct pci_addr *a)
+{
+	for (size_t i = 0; i < node->n_guests; i++)
+		if (guest_uses_addr(&node->guests[i], a))
+			return true;
+	return false;
+}
+
+void gpus_judge(struct gpu_list *l, const struct node *node)
+{
+	struct gpu_scan scan;
+	if (l->n == 0)
+		return;
+	bool loaded = gpu_scan_load(&scan, NULL) >= 0;
+	for (size_t i = 0; i < l->n; i++) {
+		struct gpu *g = &l->gpus[i];
+		ssize_t k = loaded ? pci_inventory_find(&scan.inv, &g->addr) : -1;
+		enum verdict v;
+		g->readiness = "unknown";
+		/* the same function as the sysfs under the root prefix shows, or none */
+		if (k < 0 || scan.inv.fns[k].vendor != g->vendor || scan.inv.fns[k].device != g->device)
+			continue;
+		if (gpu_card_readiness(&scan, (size_t) k, used_by_guest(node, &g->addr), &v) >= 0)
+			g->readiness = readiness_word(v, scan.host.is_root);
+	}
+	gpu_scan_release(&scan);
 }

@@ -27,28 +27,13 @@ void diag_guests_release(struct diag_guests *g)
 	*g = (struct diag_guests) { 0 };
 }
 
-/* Call fn for every PCI id a guest's live or next-start config names. */
-static bool guest_uses(const struct guest *guest, const struct pci_addr *a)
-{
-	for (size_t u = 0; u < guest->n_uses; u++) {
-		const struct device_use *use = &guest->uses[u];
-		if (!use->live && !use->next_start)
-			continue;
-		for (size_t k = 0; k < use->n_alts; k++)
-			for (size_t j = 0; j < use->alts[k].n; j++)
-				if (pci_addr_overlaps(&use->alts[k].addrs[j], a) || pci_addr_overlaps(a, &use->alts[k].addrs[j]))
-					return true;
-	}
-	return false;
-}
-
 int diag_card_users(const struct diag_guests *g, const struct pci_addr *fn, struct card_user **ret)
 {
 	struct card_user *list = NULL;
 	size_t n = 0, cap = 0;
 	for (size_t i = 0; g->loaded && i < g->node.n_guests; i++) {
 		const struct guest *guest = &g->node.guests[i];
-		if (!guest_uses(guest, fn))
+		if (!guest_uses_addr(guest, fn))
 			continue;
 		struct card_user *u = array_push(&list, &n, &cap, sizeof(*u));
 		if (!u) {
@@ -122,7 +107,7 @@ int diag_card_guests(struct diag_context *ctx, const struct diag_guests *g, size
 		_cleanup_free_ struct pci_addr *missing = NULL;
 		size_t n_missing = 0, cap = 0;
 		for (size_t j = 0; guest && !users[u].is_ct && j < ctx->scan.inv.n; j++) {
-			if (!card_function(f, &ctx->scan.inv.fns[j]) || guest_uses(guest, &ctx->scan.inv.fns[j].addr))
+			if (!card_function(f, &ctx->scan.inv.fns[j]) || guest_uses_addr(guest, &ctx->scan.inv.fns[j].addr))
 				continue;
 			struct pci_addr *m = array_push(&missing, &n_missing, &cap, sizeof(*m));
 			if (!m)

@@ -4,7 +4,6 @@
 
 #include "gpucard.h"
 #include "gpus.h"
-#include "guests-report.h"
 #include "rootfs.h"
 
 #define PCI_IDS_PATH "/usr/share/misc/pci.ids"
@@ -22,18 +21,6 @@ static int read_hex(const char *path, unsigned long *ret)
 		return -EINVAL;
 	*ret = v;
 	return 0;
-}
-
-/* Basename of a sysfs link (driver, iommu_group), or NULL. */
-static char *link_name(const char *dev, const char *link)
-{
-	char p[512];
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/%s", dev, link);
-	_cleanup_free_ char *t = NULL;
-	if (root_readlink(p, &t) < 0)
-		return NULL;
-	const char *b = strrchr(t, '/');
-	return strdup(b ? b + 1 : t);
 }
 
 static void quiet(char *msg _unused_, ...)
@@ -114,8 +101,11 @@ int gpus_load(struct gpu_list *l)
 		g->device = (unsigned)device & 0xffff;
 		g->vendor_name = names_lookup(&names, PCI_LOOKUP_VENDOR, g->vendor, 0);
 		g->device_name = names_lookup(&names, PCI_LOOKUP_DEVICE, g->vendor, g->device);
-		g->driver = link_name(de->d_name, "driver");
-		g->iommu_group = link_name(de->d_name, "iommu_group");
+		/* an unreadable link shows as none, as a missing one */
+		if (pci_link_name(&a, "driver", &g->driver) < 0)
+			g->driver = NULL;
+		if (pci_link_name(&a, "iommu_group", &g->iommu_group) < 0)
+			g->iommu_group = NULL;
 	}
 	closedir(d);
 	if (names.pacc)

@@ -152,6 +152,8 @@ int node_load_ha(struct node *node);
 
 /* The driver bound to function a now (basename of the sysfs driver link), or NULL. */
 int pci_driver_of(const struct pci_addr *a, char **ret);
+/* The basename of the sysfs link <function a>/<link> ("driver", "iommu_group"), or NULL when absent. */
+int pci_link_name(const struct pci_addr *a, const char *link, char **ret);
 /* Map a device node (/dev/dri/renderD128, /dev/dri/card0, /dev/nvidia0) to its PCI function
  * through /sys/class/drm/<node>/device or /proc/driver/nvidia/gpus/<bdf>/information. */
 int device_node_to_pci(const char *devnode, struct pci_addr *ret);

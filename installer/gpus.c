@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <pci/pci.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "gpucard.h"
@@ -23,40 +24,23 @@ static int read_hex(const char *path, unsigned long *ret)
 	return 0;
 }
 
-static void quiet(char *msg _unused_, ...)
+/* libpci over the pci.ids under the root; NULL when it cannot be set up (no names). */
+static struct pci_access *names_open(bool *ret_ids_found)
 {
+	struct pci_access *pacc = NULL;
+	_cleanup_free_ char *path = root_path(PCI_IDS_PATH);
+	*ret_ids_found = path && access(path, R_OK) == 0;
+	if (!path || gpu_pci_names_open(path, &pacc) < 0)
+		return NULL;
+	return pacc;
 }
 
-/* Names from libpci's database under the root; missing names stay NULL. */
-struct names {
-	struct pci_access *pacc;
-};
-
-static void names_init(struct names *n, bool *ret_ids_found)
-{
-	n->pacc = pci_alloc();
-	*ret_ids_found = false;
-	if (!n->pacc)
-		return;
-	n->pacc->warning = quiet;
-	n->pacc->debug = quiet;
-	n->pacc->id_lookup_mode = 0;
-	char *path = root_path(PCI_IDS_PATH);
-	if (path) {
-		*ret_ids_found = access(path, R_OK) == 0;
-		pci_set_name_list_path(n->pacc, path, 1);
-	}
-}
-
-static char *names_lookup(struct names *n, int what, unsigned vendor, unsigned device)
+static char *names_lookup(struct pci_access *pacc, int what, unsigned vendor, unsigned device)
 {
 	char buf[256];
-	if (!n->pacc)
+	if (!pacc || gpu_pci_lookup(pacc, what, (uint16_t)vendor, (uint16_t)device, buf, sizeof(buf)) < 0)
 		return NULL;
-	int flags = what | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
-	const char *s = what == PCI_LOOKUP_VENDOR ? pci_lookup_name(n->pacc, buf, sizeof(buf), flags, vendor)
-	                                          : pci_lookup_name(n->pacc, buf, sizeof(buf), flags, vendor, device);
-	return s ? strdup(s) : NULL;
+	return strdup(buf);
 }
 
 static int gpu_compare(const void *a, const void *b)
@@ -73,8 +57,7 @@ int gpus_load(struct gpu_list *l)
 	DIR *d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
-	struct names names;
-	names_init(&names, &l->ids_found);
+	struct pci_access *names = names_open(&l->ids_found);
 	size_t cap = 0;
 	int r = 0;
 	struct dirent *de;
@@ -99,8 +82,8 @@ int gpus_load(struct gpu_list *l)
 		g->addr = a;
 		g->vendor = (unsigned)vendor & 0xffff;
 		g->device = (unsigned)device & 0xffff;
-		g->vendor_name = names_lookup(&names, PCI_LOOKUP_VENDOR, g->vendor, 0);
-		g->device_name = names_lookup(&names, PCI_LOOKUP_DEVICE, g->vendor, g->device);
+		g->vendor_name = names_lookup(names, PCI_LOOKUP_VENDOR, g->vendor, 0);
+		g->device_name = names_lookup(names, PCI_LOOKUP_DEVICE, g->vendor, g->device);
 		/* an unreadable link shows as none, as a missing one */
 		if (pci_link_name(&a, "driver", &g->driver) < 0)
 			g->driver = NULL;
@@ -108,8 +91,7 @@ int gpus_load(struct gpu_list *l)
 			g->iommu_group = NULL;
 	}
 	closedir(d);
-	if (names.pacc)
-		pci_cleanup(names.pacc);
+	gpu_pci_close(names);
 	if (r < 0) {
 		gpus_release(l);
 		return r;

@@ -52,24 +52,7 @@ int diag_guest_devices(const struct diag_guests *g, unsigned vmid, struct pci_ad
 	const struct guest *guest = g->loaded ? node_find_guest(&g->node, vmid) : NULL;
 	if (!guest)
 		return -ENOENT;
-	struct pci_addr *list = NULL;
-	size_t n = 0, cap = 0;
-	for (size_t u = 0; u < guest->n_uses; u++) {
-		const struct device_use *use = &guest->uses[u];
-		if (!use->live && !use->next_start)
-			continue;
-		for (size_t k = 0; k < use->n_alts; k++)
-			for (size_t j = 0; j < use->alts[k].n; j++) {
-				struct pci_addr *a = array_push(&list, &n, &cap, sizeof(*a));
-				if (!a) {
-					free(list);
-					return -ENOMEM;
-				}
-				*a = use->alts[k].addrs[j];
-			}
-	}
-	*ret = list;
-	return (int) n;
+	return guest_devices(guest, true, ret);
 }
 
 int diag_card_guests(struct diag_context *ctx, const struct diag_guests *g, size_t i)

@@ -109,6 +109,8 @@ const char *guest_type_name(enum guest_type t);
 /* The PCI ids a guest's live config uses, in config order, mappings resolved
  * (every alternative), each once; slot ids stay slots. Returns the count or -ENOMEM. */
 int guest_live_devices(const struct guest *g, struct pci_addr **ret);
+/* The same with the uses of the next start too (a pending change), each id once. */
+int guest_devices(const struct guest *g, bool next_start_too, struct pci_addr **ret);
 /* Does g use PCI function or slot a (live or at the next start, any mapping alternative)? */
 bool guest_uses_addr(const struct guest *g, const struct pci_addr *a);
 

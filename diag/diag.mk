@@ -27,3 +27,8 @@ TESTS += tests/bats/gpu-diag.bats
 check_PROGRAMS += tests/unit/gpuquick.t
 TESTS += tests/unit/gpuquick.t
 tests_unit_gpuquick_t_SOURCES = tests/unit/gpuquick.t.c tests/unit/tap.h
+
+check_PROGRAMS += tests/unit/gpucard.t
+TESTS += tests/unit/gpucard.t
+tests_unit_gpucard_t_SOURCES = tests/unit/gpucard.t.c tests/unit/tap.h
+tests_unit_gpucard_t_LDADD = src/libpvegpu.a $(LIBUDEV_LIBS) $(LIBPCI_LIBS)

@@ -494,6 +494,14 @@ int restore_parked_set(struct hook_run *r, enum restore_scope scope, const struc
 		}
 		if (scope == RESTORE_EARLIER_JOBS && g->job && r->upid && streq(g->job, r->upid))
 			continue;
+		/* vzdump runs job-abort right after a failed job-end: a restore that
+		 * just failed is not tried (and waited for) a second time. */
+		if (streq(r->phase, "job-abort") && g->state == PARK_RESTORE_FAILED) {
+			log_error("%s %u is still parked (its restore failed above): run 'pve-gpu-backup-hook recover' "
+				  "once the cause is fixed", kind(g->type), g->vmid);
+			failed++;
+			continue;
+		}
 		/* Still up after our shutdown request: restore_parked says so; the plan parks it again if it is in the way. */
 		if (still_stopping(g)) {
 			if (restore_parked(r, g->vmid) < 0)

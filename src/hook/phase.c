@@ -161,8 +161,23 @@ out:
 	return ret;
 }
 
+/* Does the configuration load without a problem? Says nothing. */
+static bool config_valid(void)
+{
+	struct hook_config conf;
+	struct problem_list problems = { 0 };
+	hook_config_init(&conf);
+	int e = hook_config_load("/proc/self/exe", &conf, &problems);
+	problem_list_release(&problems);
+	hook_config_release(&conf);
+	return e == 0;
+}
+
 static int job_start(void)
 {
+	/* The common case, a valid (or no) configuration and nothing parked, opens no log. */
+	if (!anything_parked() && config_valid())
+		return 0;
 	hooklog_open("job-start", 0);
 	struct hook_run r;
 	hook_run_init(&r, "job-start", 0);

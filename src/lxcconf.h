@@ -32,5 +32,9 @@ struct lxc_config {
 };
 
 int lxc_config_parse(const char *text, unsigned vmid, const char *file, struct lxc_config *ret, struct problem_list *problems);
+/* Same over a mutable buffer, which it cuts into lines (no copy). */
+int lxc_config_parse_buf(char *buf, unsigned vmid, const char *file, struct lxc_config *ret, struct problem_list *problems);
 int lxc_config_load(unsigned vmid, struct lxc_config *ret, struct problem_list *problems);
 void lxc_config_release(struct lxc_config *c);
+/* Is path a host device node (or directory) that gives a GPU: /dev/dri..., nvidia*, kfd. */
+bool lxc_gpu_path(const char *path);

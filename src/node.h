@@ -78,7 +78,19 @@ struct node {
 	struct iommu_group *groups;
 	size_t n_groups;
 	struct mapping_table mappings;
+	bool mappings_loaded;
 	struct problem_list problems;
+};
+
+/* Who holds a PCI function now: a VM's reservation (unexpired time: or pid: of
+ * the running VM), a running VM's configured device, a running container. */
+struct holder {
+	struct pci_addr addr;
+	enum guest_type type;
+	unsigned vmid;
+	pid_t pid;               /* VM pid, 0 when unknown */
+	long long expiry;        /* time reservation, epoch seconds; else 0 */
+	const char *source;      /* "reservation", "config" or "container" (static) */
 };
 
 enum {
@@ -91,7 +103,18 @@ enum {
 	NODE_LOAD_ALL = 0x3f,
 };
 
-/* Load the parts of the node named by what. Returns 0 when anything could be
+/* "qemu" or "lxc", as vzdump's VMTYPE says. */
+const char *guest_type_name(enum guest_type t);
+
+/* The PCI ids a guest's live config uses, in config order, mappings resolved
+ * (every alternative), each once; slot ids stay slots. Returns the count or -ENOMEM. */
+int guest_live_devices(const struct guest *g, struct pci_addr **ret);
+
+/* The holders of PCI functions now, from reservations (loaded with
+ * NODE_LOAD_RESERVATIONS) and running guests (NODE_LOAD_RUNNING). */
+int node_holders(const struct node *node, struct holder **ret, size_t *ret_n);
+
+/* Load the parts of the node named by what. The node starts zeroed. Returns 0 when anything could be
  * read (problems hold what could not), -errno when nothing could. */
 int node_load(struct node *node, unsigned what);
 void node_release(struct node *node);
@@ -112,6 +135,18 @@ bool vm_running(unsigned vmid, pid_t *ret_pid);
 bool ct_running(unsigned vmid);
 
 int reservations_load(struct reservation **ret, size_t *ret_n, struct problem_list *problems);
+/* Parse the reservation file's text (file names it in problems). */
+int reservations_parse(const char *text, const char *file, struct reservation **ret, size_t *ret_n, struct problem_list *problems);
+/* Running containers: vmids from /proc/net/unix, sorted. */
+int ct_running_list(unsigned **ret, size_t *ret_n);
+/* /sys/kernel/iommu_groups, sorted by group number. */
+int iommu_groups_load(struct iommu_group **ret, size_t *ret_n);
+void iommu_groups_free(struct iommu_group *g, size_t n);
+/* The PCI functions behind a configured CT device path: one for a node, every
+ * DRM device for a /dev/dri directory, none for /dev/nvidiactl and friends. */
+int device_path_to_pcis(const char *path, struct pci_addr **ret, size_t *ret_n);
+/* HA: set ha_managed/ha_state of the node's guests from /etc/pve/ha/resources.cfg. */
+int node_load_ha(struct node *node);
 
 /* The driver bound to function a now (basename of the sysfs driver link), or NULL. */
 int pci_driver_of(const struct pci_addr *a, char **ret);

@@ -18,6 +18,7 @@ struct prop {
 /* One hostpciN value: "[host=]ID[;ID...][,key=value...]" or "mapping=NAME,...". */
 struct hostpci {
 	unsigned index;           /* N of hostpciN */
+	unsigned line;            /* line in the config file (0 when parsed alone) */
 	char *value;              /* the property string as written */
 	struct pci_addr *host;    /* host= ids in order: one device set */
 	size_t n_host;
@@ -52,6 +53,8 @@ void hostpci_release(struct hostpci *h);
  * line number and skipped; the rest is still read. file names the config in
  * problems (as the admin knows the path). */
 int vm_config_parse(const char *text, unsigned vmid, const char *file, struct vm_config *ret, struct problem_list *problems);
+/* Same over a mutable buffer, which it cuts into lines (no copy). */
+int vm_config_parse_buf(char *buf, unsigned vmid, const char *file, struct vm_config *ret, struct problem_list *problems);
 /* Read /etc/pve/qemu-server/<vmid>.conf under the root prefix. -ENOENT when absent. */
 int vm_config_load(unsigned vmid, struct vm_config *ret, struct problem_list *problems);
 void vm_config_release(struct vm_config *c);

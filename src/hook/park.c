@@ -1,0 +1,341 @@
+/* Parking holders and restoring them: the only place that stops or starts guests. */
+#include <string.h>
+#include <time.h>
+
+#include "fileio.h"
+#include "guestctl.h"
+#include "hooklog.h"
+#include "run.h"
+
+#define POLL_MS 100
+/* After qm/pct said the guest is down, QEMU's exit and the release of its
+ * reservations (qmeventd runs `qm cleanup`) can lag a little. */
+#define RELEASE_WAIT_MS 30000
+#define HA_EXTRA_MS 60000
+#define START_WAIT_MS 60000
+
+static const char *kind(enum guest_type t)
+{
+	return t == GUEST_QEMU ? "VM" : "CT";
+}
+
+static void relay(const char *line, void *userdata)
+{
+	const struct parked_guest *g = userdata;
+	if (*line)
+		log_info("  %s %u: %s", kind(g->type), g->vmid, line);
+}
+
+static bool running_now(enum guest_type type, unsigned vmid)
+{
+	return type == GUEST_QEMU ? vm_running(vmid, NULL) : ct_running(vmid);
+}
+
+/* Is any reservation of vmid still a claim (its QEMU alive, or a start window open)? */
+static bool reservations_held(unsigned vmid)
+{
+	struct reservation *res = NULL;
+	size_t n = 0;
+	struct problem_list problems = { 0 };
+	bool held = false;
+	if (reservations_load(&res, &n, &problems) < 0) {
+		problem_list_release(&problems);
+		return false;
+	}
+	for (size_t i = 0; i < n && !held; i++) {
+		if (res[i].vmid != vmid)
+			continue;
+		if (res[i].pid == 0)
+			held = res[i].expiry > (long long)time(NULL);
+		else {
+			pid_t pid = 0;
+			held = vm_running(vmid, &pid) && pid == res[i].pid;
+		}
+	}
+	free(res);
+	problem_list_release(&problems);
+	return held;
+}
+
+/* Poll until the guest is gone and its devices are released, at most timeout_ms. */
+static bool wait_gone(enum guest_type type, unsigned vmid, long long timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	for (;;) {
+		if (!running_now(type, vmid) && (type != GUEST_QEMU || !reservations_held(vmid)))
+			return true;
+		if (now_ms() >= deadline)
+			return false;
+		sleep_ms(POLL_MS);
+	}
+}
+
+static bool wait_running(enum guest_type type, unsigned vmid, long long timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+	for (;;) {
+		if (running_now(type, vmid))
+			return true;
+		if (now_ms() >= deadline)
+			return false;
+		sleep_ms(POLL_MS);
+	}
+}
+
+/* Every PCI function a holder uses now: its reservations and its live config. */
+static int holder_devices(const struct hook_run *r, const struct plan_holder *h, struct pci_addr_set *ret)
+{
+	for (size_t i = 0; i < r->node.n_reservations; i++)
+		if (r->node.reservations[i].vmid == h->vmid) {
+			int e = pci_addr_set_add(ret, &r->node.reservations[i].addr);
+			if (e < 0)
+				return e;
+		}
+	const struct guest *g = node_find_guest(&r->node, h->vmid);
+	for (size_t u = 0; g && u < g->n_uses; u++) {
+		const struct device_use *use = &g->uses[u];
+		/* A mapping's alternative shows in the reservations; a single set is certain. */
+		if (!use->live || use->n_alts != 1)
+			continue;
+		for (size_t i = 0; i < use->alts[0].n; i++) {
+			_cleanup_free_ struct pci_addr *fns = NULL;
+			int n = pci_addr_expand(&use->alts[0].addrs[i], &fns);
+			for (int k = 0; k < n; k++) {
+				int e = pci_addr_set_add(ret, &fns[k]);
+				if (e < 0)
+					return e;
+			}
+		}
+	}
+	if (ret->n == 0)
+		return pci_addr_set_add(ret, &h->addr);
+	return 0;
+}
+
+/* The driver every needed function is bound to now: what a container needs back. */
+static int record_drivers(const struct plan *p, struct parked_guest *g)
+{
+	for (size_t i = 0; i < p->needed.n; i++) {
+		char *drv = NULL;
+		if (pci_driver_of(&p->needed.addrs[i], &drv) < 0 || !drv)
+			continue;
+		if (streq(drv, "vfio-pci") || streq(drv, "pcieport")) {
+			free(drv);
+			continue;
+		}
+		struct parked_driver *d = reallocarray(g->drivers, g->n_drivers + 1, sizeof(*d));
+		if (!d) {
+			free(drv);
+			return -ENOMEM;
+		}
+		g->drivers = d;
+		g->drivers[g->n_drivers++] = (struct parked_driver){ .addr = p->needed.addrs[i], .driver = drv };
+	}
+	return 0;
+}
+
+static int park_one(struct hook_run *r, const struct plan *p, const struct plan_holder *h)
+{
+	char addr[PCI_ADDR_STRLEN];
+	struct pci_addr_set devs = { 0 };
+	struct parked_guest rec = {
+		.vmid = h->vmid,
+		.type = h->type,
+		.state = PARK_PARKED,
+		.for_vmid = p->vmid,
+		.parked_at = (long long)time(NULL),
+		.job = r->upid,
+		.boot_id = r->boot_id,
+	};
+	int e = holder_devices(r, h, &devs);
+	if (e == 0 && h->type == GUEST_LXC)
+		e = record_drivers(p, &rec);
+	if (e < 0) {
+		log_error("cannot work out what %s %u holds: %s", kind(h->type), h->vmid, strerror(-e));
+		goto out;
+	}
+	rec.devices = devs.addrs;
+	rec.n_devices = devs.n;
+
+	/* The record goes to disk before the guest is touched: a killed job loses nobody. */
+	e = state_add(&r->parked, &rec);
+	if (e == 0)
+		e = hook_run_save_state(r);
+	if (e < 0) {
+		log_error("not parking %s %u: its record could not be written", kind(h->type), h->vmid);
+		state_remove(&r->parked, h->vmid);
+		goto out;
+	}
+
+	unsigned timeout = r->conf.shutdown_timeout;
+	log_info("parking %s %u%s%s%s (holds %s): shutting it down, timeout %u s%s%s", kind(h->type), h->vmid,
+		 h->name ? " (" : "", h->name ? h->name : "", h->name ? ")" : "", pci_addr_format(&h->addr, addr),
+		 timeout, r->conf.force_stop ? ", then power off" : "", h->ha_managed ? ", through HA" : "");
+
+	struct guestctl_opts opts = { .relay = relay, .userdata = &rec };
+	struct guestctl_result res;
+	long long t0 = now_ms();
+	e = guest_shutdown(h->type, h->vmid, timeout, r->conf.force_stop, &opts, &res);
+	if (e < 0) {
+		log_error("cannot run %s for %s %u: %s", h->type == GUEST_QEMU ? QM_PATH : PCT_PATH, kind(h->type),
+			  h->vmid, strerror(-e));
+		goto out;
+	}
+	/* HA only queues the request; a plain shutdown has returned by now. */
+	long long bound = h->ha_managed ? (long long)timeout * 1000 + HA_EXTRA_MS : RELEASE_WAIT_MS;
+	if (res.exit_code != 0 || !wait_gone(h->type, h->vmid, bound)) {
+		if (r->conf.force_stop)
+			log_error("%s %u holds %s and could not be stopped%s%s; not backing up VM %u", kind(h->type), h->vmid,
+				  addr, res.reason[0] ? ": " : "", res.reason, p->vmid);
+		else
+			log_error("%s %u holds %s and did not shut down within %u s; not backing up VM %u "
+				  "(set force-stop: 1 to power it off)", kind(h->type), h->vmid, addr, timeout, p->vmid);
+		e = -ETIMEDOUT;
+		goto out;
+	}
+	log_info("%s %u is down after %.1f s; %s is free", kind(h->type), h->vmid, (now_ms() - t0) / 1000.0, addr);
+	e = 0;
+out:
+	for (size_t i = 0; i < rec.n_drivers; i++)
+		free(rec.drivers[i].driver);
+	free(rec.drivers);
+	pci_addr_set_release(&devs);
+	return e;
+}
+
+int park_holders(struct hook_run *r, const struct plan *p)
+{
+	for (size_t i = 0; i < p->n_holders; i++)
+		if (park_one(r, p, &p->holders[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* Is one of the record's devices claimed by a running VM other than itself? */
+static unsigned device_holder_now(const struct parked_guest *g, struct pci_addr *ret_addr)
+{
+	struct reservation *res = NULL;
+	size_t n = 0;
+	struct problem_list problems = { 0 };
+	unsigned holder = 0;
+	if (reservations_load(&res, &n, &problems) < 0)
+		goto out;
+	for (size_t i = 0; i < n && !holder; i++) {
+		if (res[i].vmid == g->vmid)
+			continue;
+		bool live;
+		if (res[i].pid == 0)
+			live = res[i].expiry > (long long)time(NULL);
+		else {
+			pid_t pid = 0;
+			live = vm_running(res[i].vmid, &pid) && pid == res[i].pid;
+		}
+		for (size_t d = 0; live && d < g->n_devices; d++)
+			if (pci_addr_overlaps(&g->devices[d], &res[i].addr)) {
+				holder = res[i].vmid;
+				*ret_addr = res[i].addr;
+				break;
+			}
+	}
+out:
+	free(res);
+	problem_list_release(&problems);
+	return holder;
+}
+
+static int mark_failed(struct hook_run *r, struct parked_guest *g)
+{
+	if (g->state != PARK_RESTORE_FAILED) {
+		g->state = PARK_RESTORE_FAILED;
+		(void)hook_run_save_state(r);
+	}
+	return -1;
+}
+
+static int forget(struct hook_run *r, unsigned vmid)
+{
+	state_remove(&r->parked, vmid);
+	return hook_run_save_state(r) < 0 ? -1 : 0;
+}
+
+int restore_parked(struct hook_run *r, unsigned vmid)
+{
+	struct parked_guest *g = state_find(&r->parked, vmid);
+	if (!g)
+		return 0;
+	const char *k = kind(g->type);
+
+	if (running_now(g->type, vmid)) {
+		log_info("%s %u is running again: nothing to restore", k, vmid);
+		return forget(r, vmid);
+	}
+
+	struct pci_addr held;
+	unsigned holder = device_holder_now(g, &held);
+	if (holder) {
+		char a[PCI_ADDR_STRLEN];
+		log_warning("%s %u stays parked: %s is held by VM %u now; start it with '%s start %u' once that is free", k,
+			    vmid, pci_addr_format(&held, a), holder, g->type == GUEST_QEMU ? "qm" : "pct", vmid);
+		return mark_failed(r, g);
+	}
+
+	log_info("restoring %s %u (parked for the backup of VM %u)", k, vmid, g->for_vmid);
+	struct guestctl_opts opts = { .relay = relay, .userdata = g };
+	struct guestctl_result res;
+	int e = guest_start(g->type, vmid, &opts, &res);
+	if (e < 0) {
+		log_error("cannot start %s %u: %s", k, vmid, strerror(-e));
+		return mark_failed(r, g);
+	}
+	if (res.exit_code != 0) {
+		log_error("%s %u could not be started: %s", k, vmid, res.reason[0] ? res.reason : "start failed");
+		return mark_failed(r, g);
+	}
+	const struct guest *ng = r->node_loaded ? node_find_guest(&r->node, vmid) : NULL;
+	long long bound = ng && ng->ha_managed ? HA_EXTRA_MS + START_WAIT_MS : START_WAIT_MS;
+	if (!wait_running(g->type, vmid, bound)) {
+		log_error("%s %u was asked to start but is not running after %lld s", k, vmid, bound / 1000);
+		return mark_failed(r, g);
+	}
+	log_info("%s %u is running again", k, vmid);
+	return forget(r, vmid);
+}
+
+int restore_parked_set(struct hook_run *r, enum restore_scope scope, const struct pci_addr_set *keep)
+{
+	int failed = 0;
+	/* Work on a snapshot of the vmids: restoring edits the set. */
+	size_t n = r->parked.n;
+	_cleanup_free_ unsigned *vmids = calloc(n ? n : 1, sizeof(unsigned));
+	if (!vmids)
+		return (int)n;
+	for (size_t i = 0; i < n; i++)
+		vmids[i] = r->parked.guests[i].vmid;
+
+	for (size_t i = 0; i < n; i++) {
+		struct parked_guest *g = state_find(&r->parked, vmids[i]);
+		if (!g || g->vmid == r->vmid)
+			continue;
+		bool this_boot = g->boot_id && r->boot_id && streq(g->boot_id, r->boot_id);
+		if (!this_boot && scope != RESTORE_ALL_BOOTS) {
+			char when[32] = "an unknown time";
+			time_t t = (time_t)g->parked_at;
+			struct tm tm;
+			if (localtime_r(&t, &tm))
+				strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+			log_warning("%s %u was parked at %s before this boot: left as it is; "
+				    "'pve-gpu-backup-hook recover --previous-boot' starts it if it is still down",
+				    kind(g->type), g->vmid, when);
+			continue;
+		}
+		if (scope == RESTORE_EARLIER_JOBS && g->job && r->upid && streq(g->job, r->upid))
+			continue;
+		if (keep && plan_addrs_overlap(keep, g->devices, g->n_devices))
+			continue;
+		if (scope == RESTORE_EARLIER_JOBS)
+			log_info("%s %u was left parked by an earlier job (%s)", kind(g->type), g->vmid, g->job ? g->job : "unknown");
+		if (restore_parked(r, g->vmid) < 0)
+			failed++;
+	}
+	return failed;
+}

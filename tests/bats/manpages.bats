@@ -29,8 +29,15 @@ man_options() {
 		grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
 }
 
+# The program's options and those of each command its --help lists under "Commands:".
 help_options() {
-	"$1" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
+	local cmd
+	{
+		"$1" --help
+		for cmd in $("$1" --help | awk '/^Commands:/ { c = 1; next } c && !NF { c = 0 } c { print $1 }'); do
+			"$1" "$cmd" --help
+		done
+	} | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
 }
 
 # require_program NAME: sets $bin and $page, skips while the program is not built yet.

@@ -168,7 +168,7 @@ int guest_from_ct(struct node *node, const struct lxc_config *c, const char *fil
 		if (r == -ENOMEM)
 			goto fail;
 		if (r < 0) {
-			problem_add(&node->problems, file, 0, "%s: cannot find the PCI device of '%s': %s", dn->source, dn->path,
+			problem_add(&node->problems, file, dn->line, "%s: cannot find the PCI device of '%s': %s", dn->source, dn->path,
 				    strerror(-r));
 			continue;
 		}

@@ -8,9 +8,10 @@ src_hook_pve_gpu_backup_hook_SOURCES = \
 	src/hook/phase.c \
 	src/hook/park.c \
 	src/hook/plan_cmd.c \
-	src/hook/recover.c
+	src/hook/recover.c \
+	src/hook/rebind_cmd.c
 
-TESTS += tests/bats/status.bats
+TESTS += tests/bats/status.bats tests/bats/realworld.bats
 
 src_libpvegpu_a_SOURCES += src/plan.h src/plan.c
 check_PROGRAMS += tests/unit/plan.t

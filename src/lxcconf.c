@@ -22,11 +22,12 @@ bool lxc_gpu_path(const char *path)
 	       (startswith(base, "card") && isdigit((unsigned char)base[4]));
 }
 
-static int add_node(struct lxc_config *c, size_t *cap, const char *path, const char *source)
+static int add_node(struct lxc_config *c, size_t *cap, const char *path, const char *source, unsigned line)
 {
 	struct lxc_devnode *n = array_push(&c->nodes, &c->n_nodes, cap, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
+	n->line = line;
 	n->path = strdup(path);
 	n->source = strdup(source);
 	return n->path && n->source ? 0 : -ENOMEM;
@@ -94,7 +95,7 @@ static int parse_lxc_key(struct lxc_config *c, size_t *cap_nodes, size_t *cap_ru
 		/* fstab format: the first field is the host path */
 		value[strcspn(value, " \t")] = '\0';
 		if (lxc_gpu_path(value))
-			return add_node(c, cap_nodes, value, key);
+			return add_node(c, cap_nodes, value, key, lineno);
 	}
 	return 0;
 }
@@ -115,7 +116,7 @@ static int parse_dev(struct lxc_config *c, size_t *cap_nodes, const char *key, c
 		problem_add(problems, file, lineno, "%s: device path must start with /dev/", key);
 		return 0;
 	}
-	return lxc_gpu_path(path) ? add_node(c, cap_nodes, path, key) : 0;
+	return lxc_gpu_path(path) ? add_node(c, cap_nodes, path, key, lineno) : 0;
 }
 
 int lxc_config_parse_buf(char *buf, unsigned vmid, const char *file, struct lxc_config *ret, struct problem_list *problems)

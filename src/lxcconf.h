@@ -17,6 +17,7 @@ struct lxc_devrule {
 struct lxc_devnode {
 	char *path;       /* host path, e.g. "/dev/dri/renderD128", "/dev/dri" (a directory bind) */
 	char *source;     /* "dev0", "lxc.mount.entry" */
+	unsigned line;    /* line in the config file */
 };
 
 struct lxc_config {

@@ -54,6 +54,13 @@ static int cmp_guest(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* vmid, then VM before CT: a vmid with both configs keeps its VM */
+static int cmp_guest_type(const void *a, const void *b)
+{
+	int c = cmp_guest(a, b);
+	return c ? c : (int)((const struct guest *)a)->type - (int)((const struct guest *)b)->type;
+}
+
 struct guest *node_find_guest(const struct node *node, unsigned vmid)
 {
 	struct guest key = { .vmid = vmid };
@@ -229,16 +236,59 @@ static int cmp_unsigned(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* vmids with a pid file in dir: one directory read instead of a failed open per stopped VM. */
+static int pid_files(const char *dir, unsigned **list, size_t *n, size_t *cap)
+{
+	int fd = root_open(dir, O_RDONLY | O_DIRECTORY, 0, false);
+	if (fd < 0)
+		return fd;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char id[16];
+		size_t l = strlen(de->d_name);
+		unsigned vmid;
+		if (l < 5 || l - 4 >= sizeof(id) || strcmp(de->d_name + l - 4, ".pid") != 0)
+			continue;
+		memcpy(id, de->d_name, l - 4);
+		id[l - 4] = '\0';
+		if (vmid_parse(id, &vmid) < 0)
+			continue;
+		unsigned *slot = array_push(list, n, cap, sizeof(*slot));
+		if (!slot) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		*slot = vmid;
+	}
+	closedir(d);
+	return 0;
+}
+
 /* Running state for the guests in [from, to) of node->guests. */
 static void load_running(struct node *node, struct guest *from, struct guest *to)
 {
-	_cleanup_free_ unsigned *cts = NULL;
-	size_t n_cts = 0;
-	bool have_cts = false;
+	_cleanup_free_ unsigned *cts = NULL, *pids = NULL;
+	size_t n_cts = 0, n_pids = 0, cap_pids = 0;
+	bool have_cts = false, have_pids = false;
+	if (to - from > 1) {
+		int r1 = pid_files("/run/qemu-server", &pids, &n_pids, &cap_pids);
+		int r2 = pid_files("/var/run/qemu-server", &pids, &n_pids, &cap_pids);
+		/* no pid directory at all: no VM runs; any other error: ask each VM */
+		have_pids = (r1 == 0 || r1 == -ENOENT) && (r2 == 0 || r2 == -ENOENT);
+		if (have_pids && n_pids > 1)
+			qsort(pids, n_pids, sizeof(*pids), cmp_unsigned);
+	}
 	for (struct guest *g = from; g < to; g++) {
 		if (g->type == GUEST_QEMU) {
 			g->pid = 0;
-			g->running = vm_running(g->vmid, &g->pid);
+			g->running = false;
+			if (!have_pids || (n_pids > 0 && bsearch(&g->vmid, pids, n_pids, sizeof(*pids), cmp_unsigned)))
+				g->running = vm_running(g->vmid, &g->pid);
 			continue;
 		}
 		if (!have_cts) {
@@ -306,14 +356,15 @@ int node_load(struct node *node, unsigned what)
 			problem_add(&node->problems, "/etc/pve/lxc", 0, "cannot read: %s", strerror(-r_cts));
 	}
 	if (node->n_guests > 1)
-		qsort(node->guests, node->n_guests, sizeof(*node->guests), cmp_guest);
+		qsort(node->guests, node->n_guests, sizeof(*node->guests), cmp_guest_type);
 	/* a vmid is either a VM or a CT; a second config for it is a problem, not a guest */
 	for (size_t i = 1; i < node->n_guests;) {
 		if (node->guests[i].vmid != node->guests[i - 1].vmid) {
 			i++;
 			continue;
 		}
-		problem_add(&node->problems, NULL, 0, "guest %u has both a VM and a CT config", node->guests[i].vmid);
+		problem_add(&node->problems, NULL, 0, "guest %u has both a VM and a CT config; the CT config is ignored",
+			    node->guests[i].vmid);
 		guest_release(&node->guests[i]);
 		memmove(&node->guests[i], &node->guests[i + 1], (node->n_guests - i - 1) * sizeof(*node->guests));
 		node->n_guests--;
@@ -322,6 +373,7 @@ int node_load(struct node *node, unsigned what)
 		load_running(node, node->guests, node->guests + node->n_guests);
 	if ((r = load_extras(node, what)) < 0)
 		return r;
+	problem_list_sort(&node->problems);
 	if ((what & (NODE_LOAD_VMS | NODE_LOAD_CTS)) && r_vms < 0 && r_cts < 0)
 		return (what & NODE_LOAD_VMS) ? r_vms : r_cts;
 	return 0;

@@ -20,3 +20,5 @@ struct problem_list {
 /* Append a problem; never fails loudly (a lost message is better than an abort). */
 void problem_add(struct problem_list *l, const char *file, unsigned line, const char *fmt, ...) _printf_(4, 5);
 void problem_list_release(struct problem_list *l);
+/* Order by file (vmids in number order), then line; keeps the order of equal ones. */
+void problem_list_sort(struct problem_list *l);

@@ -22,6 +22,7 @@ struct hook_command {
 int cmd_status(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
+int cmd_rebind(int argc, char **argv);
 
 /* vzdump phases: argv[0] is the phase, then MODE VMID for guest phases;
  * argv[-1] is our own path (passed on to a chained hook with envp). */

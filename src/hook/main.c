@@ -13,6 +13,7 @@ static const struct hook_command commands[] = {
 	{ "status", cmd_status, "show which guest uses which PCI device, who holds it, and the conflicts" },
 	{ "plan", cmd_plan, "show what backup-start would do for a guest, changing nothing" },
 	{ "recover", cmd_recover, "start again the guests a killed or failed job left parked" },
+	{ "rebind", cmd_rebind, "hand a card back from vfio-pci to its host driver" },
 };
 
 void hook_error(int err, const char *fmt, ...)

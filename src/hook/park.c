@@ -4,6 +4,8 @@
 
 #include "fileio.h"
 #include "guestctl.h"
+#include "rebind.h"
+#include "rootfs.h"
 #include "hooklog.h"
 #include "run.h"
 
@@ -168,7 +170,7 @@ static int park_one(struct hook_run *r, const struct plan *p, const struct plan_
 	}
 
 	unsigned timeout = r->conf.shutdown_timeout;
-	log_info("parking %s %u%s%s%s (holds %s): shutting it down, timeout %u s%s%s", kind(h->type), h->vmid,
+	log_info("parking %s %u%s%s%s, which holds %s: shutdown, timeout %u s%s%s", kind(h->type), h->vmid,
 		 h->name ? " (" : "", h->name ? h->name : "", h->name ? ")" : "", pci_addr_format(&h->addr, addr),
 		 timeout, r->conf.force_stop ? ", then power off" : "", h->ha_managed ? ", through HA" : "");
 
@@ -193,7 +195,7 @@ static int park_one(struct hook_run *r, const struct plan *p, const struct plan_
 		e = -ETIMEDOUT;
 		goto out;
 	}
-	log_info("%s %u is down after %.1f s; %s is free", kind(h->type), h->vmid, (now_ms() - t0) / 1000.0, addr);
+	log_info("%s %u is down after %.1f s; its devices are free", kind(h->type), h->vmid, (now_ms() - t0) / 1000.0);
 	e = 0;
 out:
 	for (size_t i = 0; i < rec.n_drivers; i++)
@@ -258,6 +260,84 @@ static int forget(struct hook_run *r, unsigned vmid)
 	return hook_run_save_state(r) < 0 ? -1 : 0;
 }
 
+/* A container's GPU device nodes (card, render node, /dev/nvidiaN): what the
+ * host driver creates again once the card is back on it. */
+static bool per_gpu_node(const char *path)
+{
+	static const char *const prefixes[] = { "/dev/dri/card", "/dev/dri/renderD", "/dev/nvidia" };
+	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+		size_t l = strlen(prefixes[i]);
+		if (strncmp(path, prefixes[i], l) == 0 && path[l] >= '0' && path[l] <= '9')
+			return true;
+	}
+	return false;
+}
+
+/* Before a parked container starts: its card back on the host drivers it was
+ * bound to, and its device nodes there again. Returns 0, or -1 (reported). */
+static int give_card_back(struct hook_run *r, const struct parked_guest *g)
+{
+	if (g->n_drivers == 0)
+		return 0;
+	_cleanup_free_ struct rebind_target *targets = calloc(g->n_drivers, sizeof(*targets));
+	struct rebind_holder *holders = NULL;
+	size_t n_holders = 0;
+	int ret = 0;
+	if (!targets)
+		return -1;
+	for (size_t i = 0; i < g->n_drivers; i++)
+		targets[i] = (struct rebind_target){ .addr = g->drivers[i].addr, .driver = g->drivers[i].driver };
+	if (r->node_loaded && rebind_holders_from_node(&r->node, &holders, &n_holders) < 0) {
+		log_error("CT %u: cannot work out who holds its card", g->vmid);
+		return -1;
+	}
+	struct rebind_options opts = {
+		.holders = holders, .n_holders = n_holders, .targets = targets, .n_targets = g->n_drivers, .lock = true,
+	};
+	for (size_t i = 0; i < g->n_drivers && ret == 0; i++) {
+		struct rebind_report rep = { 0 };
+		int e = rebind_pci_group(&g->drivers[i].addr, NULL, &opts, &rep);
+		for (size_t d = 0; d < rep.n_devices; d++) {
+			const struct rebind_device *dev = &rep.devices[d];
+			_cleanup_free_ char *line = NULL;
+			if (dev->state != REBIND_REBOUND && dev->state != REBIND_FAILED && dev->state != REBIND_HELD)
+				continue;
+			if (rebind_device_describe(dev, &line) < 0)
+				continue;
+			if (dev->state == REBIND_REBOUND)
+				log_info("CT %u: %s", g->vmid, line);
+			else
+				log_error("CT %u: %s", g->vmid, line);
+		}
+		rebind_report_release(&rep);
+		if (e == -EBUSY) {
+			log_warning("CT %u stays parked: a running VM holds its card now", g->vmid);
+			ret = -1;
+		} else if (e < 0) {
+			log_error("CT %u stays parked: its card could not be handed back to the host driver (%s)", g->vmid,
+				  strerror(-e));
+			ret = -1;
+		}
+	}
+	free(holders);
+	if (ret < 0)
+		return ret;
+
+	/* The container's start needs its device nodes: the driver makes them on probe. */
+	const struct guest *ng = r->node_loaded ? node_find_guest(&r->node, g->vmid) : NULL;
+	const char *nodes[64];
+	size_t n = 0;
+	for (size_t i = 0; ng && i < ng->n_device_nodes && n < ELEMENTSOF(nodes); i++)
+		if (per_gpu_node(ng->device_nodes[i]))
+			nodes[n++] = ng->device_nodes[i];
+	size_t missing = 0;
+	if (n > 0 && rebind_wait_nodes(nodes, n, 10000, &missing) < 0) {
+		log_error("CT %u stays parked: %s did not come back after the rebind", g->vmid, nodes[missing]);
+		return -1;
+	}
+	return 0;
+}
+
 int restore_parked(struct hook_run *r, unsigned vmid)
 {
 	struct parked_guest *g = state_find(&r->parked, vmid);
@@ -278,6 +358,9 @@ int restore_parked(struct hook_run *r, unsigned vmid)
 			    vmid, pci_addr_format(&held, a), holder, g->type == GUEST_QEMU ? "qm" : "pct", vmid);
 		return mark_failed(r, g);
 	}
+
+	if (g->type == GUEST_LXC && give_card_back(r, g) < 0)
+		return mark_failed(r, g);
 
 	log_info("restoring %s %u (parked for the backup of VM %u)", k, vmid, g->for_vmid);
 	struct guestctl_opts opts = { .relay = relay, .userdata = g };
@@ -330,8 +413,10 @@ int restore_parked_set(struct hook_run *r, enum restore_scope scope, const struc
 		}
 		if (scope == RESTORE_EARLIER_JOBS && g->job && r->upid && streq(g->job, r->upid))
 			continue;
-		if (keep && plan_addrs_overlap(keep, g->devices, g->n_devices))
+		if (keep && plan_addrs_overlap(keep, g->devices, g->n_devices)) {
+			log_info("%s %u stays parked: VM %u needs its device", kind(g->type), g->vmid, r->vmid);
 			continue;
+		}
 		if (scope == RESTORE_EARLIER_JOBS)
 			log_info("%s %u was left parked by an earlier job (%s)", kind(g->type), g->vmid, g->job ? g->job : "unknown");
 		if (restore_parked(r, g->vmid) < 0)

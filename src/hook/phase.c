@@ -104,7 +104,18 @@ static int backup_start(unsigned vmid)
 	}
 	for (size_t i = 0; i < p.n_notes; i++)
 		log_info("%s", p.notes[i]);
+	if (p.kind != PLAN_NOTHING) {
+		char list[512] = "", a[PCI_ADDR_STRLEN];
+		size_t off = 0;
+		for (size_t i = 0; i < p.needed.n && off < sizeof(list) - PCI_ADDR_STRLEN - 2; i++)
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", i ? " " : "",
+						pci_addr_format(&p.needed.addrs[i], a));
+		log_info("VM %u is stopped and its backup start needs %s, held by %zu running guest%s", vmid, list,
+			 p.n_holders, p.n_holders == 1 ? "" : "s");
+	}
 
+	if (state_find(&r.parked, vmid))
+		log_info("VM %u was parked by this hook: it is backed up stopped and started again afterwards", vmid);
 	/* Parked guests whose devices this backup does not need go back now. */
 	if (r.conf.restore == HOOK_RESTORE_EARLY && r.parked.n > 0)
 		restore_parked_set(&r, RESTORE_THIS_BOOT, &p.needed);

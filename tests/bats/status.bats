@@ -278,3 +278,52 @@ no guest uses a PCI device"
 	assert_failure 2
 	assert_output --regexp "^pve-gpu-backup-hook: cannot read '/etc/pve/nodes/.*/qemu-server': No such file or directory$"
 }
+
+@test "a failed write of stdout is an error" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	gpu_node
+	run bash -c '"$0" status --json > /dev/full' "$top_builddir/src/hook/pve-gpu-backup-hook"
+	assert_failure 1
+	assert_output "pve-gpu-backup-hook: cannot write to standard output: No space left on device"
+}
+
+@test "NVIDIA device nodes map through /proc/driver/nvidia; nvidiactl names no card" {
+	fake_pci 0000:41:00.0 40 nvidia
+	fake_nvidia 0000:41:00.0 1
+	fake_pci 0000:01:00.0 14 nvidia
+	fake_nvidia 0000:01:00.0 0
+	fake_ct 210 <<-'EOF'
+	lxc.cgroup.devices.allow: c 195:* rwm
+	lxc.mount.entry = /dev/nvidia1 dev/nvidia1 none bind,optional,create=file
+	lxc.mount.entry: /dev/nvidiactl dev/nvidiactl none bind,optional,create=file
+	lxc.mount.entry: /dev/nvidia-uvm dev/nvidia-uvm none bind,optional,create=file
+	EOF
+	run json '.guests[0] | [.devices, .device_nodes]'
+	assert_output '[["0000:41:00.0"],["/dev/nvidia1","/dev/nvidiactl","/dev/nvidia-uvm"]]'
+	run json '.problems'
+	assert_output '[]'
+}
+
+@test "a CT device node without its sysfs entry is a problem, not a crash" {
+	fake_ct 220 <<< 'dev0: /dev/dri/renderD129,gid=104'
+	run json '[.guests[0].devices, .guests[0].device_nodes, [.problems[] | [.file, .line, .message]]]'
+	assert_output '[[],["/dev/dri/renderD129"],[["/etc/pve/lxc/220.conf",1,"dev0: cannot find the PCI device of '"'/dev/dri/renderD129'"': No such file or directory"]]]'
+}
+
+@test "without /etc/pve/local the node is the short host name" {
+	local short
+	short=$(uname -n)
+	short=${short%%.*}
+	rm "$PVE_GPU_BACKUP_ROOT/etc/pve/local"
+	mkdir -p "$PVE_GPU_BACKUP_ROOT/etc/pve/nodes/$short/qemu-server"
+	echo 'name: here' > "$PVE_GPU_BACKUP_ROOT/etc/pve/nodes/$short/qemu-server/180.conf"
+	run json '[.node, [.guests[].vmid]]'
+	assert_output "[\"$short\",[180]]"
+}
+
+@test "a vmid with both a VM and a CT config is a problem and counted once" {
+	fake_vm 190 <<< 'name: vm'
+	fake_ct 190 <<< 'hostname: ct'
+	run json '[[.guests[] | [.vmid, .type]], [.problems[].message]]'
+	assert_output '[[[190,"qemu"]],["guest 190 has both a VM and a CT config; the CT config is ignored"]]'
+}

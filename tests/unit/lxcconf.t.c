@@ -19,6 +19,7 @@ int main(void)
 		is_str(c.nodes[0].path, "/dev/dri/card0", "dev0 bare path");
 		is_str(c.nodes[0].source, "dev0", "source dev0");
 		is_str(c.nodes[1].path, "/dev/dri/renderD128", "dev1 path=");
+		is_int(c.nodes[1].line, 3, "line of dev1");
 	}
 	is_int(pl.n, 1, "the empty 'tags:' line is reported");
 	if (pl.n)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "gpuprobe.h"
 #include "hook.h"
 #include "hooklog.h"
 #include "rootfs.h"
@@ -66,6 +67,16 @@ static bool needs_devices(struct node *node, unsigned vmid, bool *ret_known)
 		if (g->uses[u].next_start)
 			return true;
 	return false;
+}
+
+/* A card in D3cold or without any reset method is what fails at 2 a.m.: one line each. */
+static void warn_card_health(const struct plan *p)
+{
+	for (size_t i = 0; i < p->needed.n; i++) {
+		struct gpu_quick_result q;
+		if (gpu_quick_check(&p->needed.addrs[i], &q) == 0 && q.problem)
+			log_warning("%s", q.text);
+	}
 }
 
 static int backup_start(unsigned vmid)
@@ -136,6 +147,8 @@ static int backup_start(unsigned vmid)
 			ret = 1;
 		}
 	}
+	if (ret == 0 && p.kind != PLAN_NOTHING)
+		warn_card_health(&p);
 	plan_release(&p);
 out:
 	hook_run_release(&r);

@@ -133,7 +133,7 @@ sim_teardown() {
 	local R=$1 pid
 	[ -f "$R/var/lib/sim/pids" ] || return 0
 	while read -r pid _; do
-		[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+		[ -z "$pid" ] || kill -KILL "$pid" 2>/dev/null || true
 	done <"$R/var/lib/sim/pids"
 	: >"$R/var/lib/sim/pids"
 	return 0

@@ -1,7 +1,8 @@
 # diag: gpu-diag, the GPU passthrough checker, and its verdict library.
 src_libpvegpu_a_SOURCES += \
 	src/gpucheck.h src/gpucheck.c src/gpucheck-host.c src/gpucheck-guest.c src/checkresult.h \
-	src/gpuprobe.h src/gpuprobe.c src/gpuhost.c src/gpuquick.c
+	src/gpuprobe.h src/gpuprobe.c src/gpuhost.c src/gpuquick.c \
+	src/gpucard.h src/gpucard.c
 
 check_PROGRAMS += tests/unit/gpucheck.t
 TESTS += tests/unit/gpucheck.t
@@ -26,3 +27,8 @@ TESTS += tests/bats/gpu-diag.bats
 check_PROGRAMS += tests/unit/gpuquick.t
 TESTS += tests/unit/gpuquick.t
 tests_unit_gpuquick_t_SOURCES = tests/unit/gpuquick.t.c tests/unit/tap.h
+
+check_PROGRAMS += tests/unit/gpucard.t
+TESTS += tests/unit/gpucard.t
+tests_unit_gpucard_t_SOURCES = tests/unit/gpucard.t.c tests/unit/tap.h
+tests_unit_gpucard_t_LDADD = src/libpvegpu.a $(LIBUDEV_LIBS) $(LIBPCI_LIBS)

@@ -185,22 +185,22 @@ static int run(const struct options *o)
 	int status;
 
 	report_init(&rp, o->json, o->quiet, want_color(o));
-	host_facts_load(&ctx.host);
+	host_facts_load(&ctx.scan.host);
 	diag_host(&ctx);
 
-	int r = pci_inventory_load(&ctx.inv);
+	int r = pci_inventory_load(&ctx.scan.inv);
 	if (r < 0) {
 		snprintf(error, sizeof(error), "cannot enumerate PCI devices: %s", strerror(-r));
 		goto finish;
 	}
-	r = iommu_members_load(&ctx.inv, &ctx.members, &ctx.n_members);
+	r = iommu_members_load(&ctx.scan.inv, &ctx.scan.members, &ctx.scan.n_members);
 	if (r < 0) {
 		snprintf(error, sizeof(error), "cannot read IOMMU groups: %s", strerror(-r));
 		goto finish;
 	}
-	if (gpu_pci_open(NULL, &ctx.pacc, &pci_error) < 0) {
+	if (gpu_pci_open(NULL, &ctx.scan.pacc, &pci_error) < 0) {
 		char note[320];
-		ctx.pacc = NULL;
+		ctx.scan.pacc = NULL;
 		snprintf(note, sizeof(note), "config space is not readable (libpci: %s): checks that need it say UNKNOWN",
 			 pci_error ? pci_error : "cannot open");
 		report_note(&rp, note);
@@ -229,10 +229,10 @@ static int run(const struct options *o)
 	r = collect_wanted(o, &guests, &wanted, &n_wanted, error, sizeof(error));
 	if (r < 0)
 		goto finish;
-	picked = calloc(ctx.inv.n ? ctx.inv.n : 1, sizeof(*picked));
+	picked = calloc(ctx.scan.inv.n ? ctx.scan.inv.n : 1, sizeof(*picked));
 	if (!picked)
 		goto oom;
-	r = pick_targets(wanted, n_wanted, o->n_devices, &ctx.inv, picked, &missing_id, missing);
+	r = pick_targets(wanted, n_wanted, o->n_devices, &ctx.scan.inv, picked, &missing_id, missing);
 	if (r == -ENODEV) {
 		snprintf(error, sizeof(error), "no PCI device %s on this host", missing_id);
 		goto finish;
@@ -245,11 +245,11 @@ static int run(const struct options *o)
 		snprintf(error, sizeof(error), "no GPU found: this host has no display-class PCI device");
 		goto finish;
 	}
-	for (size_t i = 0; i < ctx.inv.n; i++) {
+	for (size_t i = 0; i < ctx.scan.inv.n; i++) {
 		if (!picked[i])
 			continue;
 		_cleanup_free_ struct card_user *users = NULL;
-		int n_users = diag_card_users(&guests, &ctx.inv.fns[i].addr, &users);
+		int n_users = diag_card_users(&guests, &ctx.scan.inv.fns[i].addr, &users);
 		if (n_users < 0)
 			goto oom;
 		r = diag_card(&ctx, i, n_users > 0);
@@ -259,7 +259,7 @@ static int run(const struct options *o)
 			diag_card_functions(&ctx, i);
 		if (r < 0) {
 			char addr[PCI_ADDR_STRLEN];
-			snprintf(error, sizeof(error), "cannot read %s: %s", pci_addr_format(&ctx.inv.fns[i].addr, addr), strerror(-r));
+			snprintf(error, sizeof(error), "cannot read %s: %s", pci_addr_format(&ctx.scan.inv.fns[i].addr, addr), strerror(-r));
 			goto finish;
 		}
 	}
@@ -272,10 +272,8 @@ finish:
 	if (error[0] && !o->json)
 		fprintf(stderr, "%s: %s\n", PROG, error);
 	report_release(&rp);
-	gpu_pci_close(ctx.pacc);
 	diag_guests_release(&guests);
-	free(ctx.members);
-	pci_inventory_release(&ctx.inv);
+	gpu_scan_release(&ctx.scan);
 	return status;
 }
 

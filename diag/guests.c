@@ -27,28 +27,13 @@ void diag_guests_release(struct diag_guests *g)
 	*g = (struct diag_guests) { 0 };
 }
 
-/* Call fn for every PCI id a guest's live or next-start config names. */
-static bool guest_uses(const struct guest *guest, const struct pci_addr *a)
-{
-	for (size_t u = 0; u < guest->n_uses; u++) {
-		const struct device_use *use = &guest->uses[u];
-		if (!use->live && !use->next_start)
-			continue;
-		for (size_t k = 0; k < use->n_alts; k++)
-			for (size_t j = 0; j < use->alts[k].n; j++)
-				if (pci_addr_overlaps(&use->alts[k].addrs[j], a) || pci_addr_overlaps(a, &use->alts[k].addrs[j]))
-					return true;
-	}
-	return false;
-}
-
 int diag_card_users(const struct diag_guests *g, const struct pci_addr *fn, struct card_user **ret)
 {
 	struct card_user *list = NULL;
 	size_t n = 0, cap = 0;
 	for (size_t i = 0; g->loaded && i < g->node.n_guests; i++) {
 		const struct guest *guest = &g->node.guests[i];
-		if (!guest_uses(guest, fn))
+		if (!guest_uses_addr(guest, fn))
 			continue;
 		struct card_user *u = array_push(&list, &n, &cap, sizeof(*u));
 		if (!u) {
@@ -67,29 +52,12 @@ int diag_guest_devices(const struct diag_guests *g, unsigned vmid, struct pci_ad
 	const struct guest *guest = g->loaded ? node_find_guest(&g->node, vmid) : NULL;
 	if (!guest)
 		return -ENOENT;
-	struct pci_addr *list = NULL;
-	size_t n = 0, cap = 0;
-	for (size_t u = 0; u < guest->n_uses; u++) {
-		const struct device_use *use = &guest->uses[u];
-		if (!use->live && !use->next_start)
-			continue;
-		for (size_t k = 0; k < use->n_alts; k++)
-			for (size_t j = 0; j < use->alts[k].n; j++) {
-				struct pci_addr *a = array_push(&list, &n, &cap, sizeof(*a));
-				if (!a) {
-					free(list);
-					return -ENOMEM;
-				}
-				*a = use->alts[k].addrs[j];
-			}
-	}
-	*ret = list;
-	return (int) n;
+	return guest_devices(guest, true, ret);
 }
 
 int diag_card_guests(struct diag_context *ctx, const struct diag_guests *g, size_t i)
 {
-	const struct gpu_function *f = &ctx->inv.fns[i];
+	const struct gpu_function *f = &ctx->scan.inv.fns[i];
 	struct check_result r, reset;
 	char addr[PCI_ADDR_STRLEN];
 	_cleanup_free_ struct card_user *users = NULL;
@@ -121,13 +89,13 @@ int diag_card_guests(struct diag_context *ctx, const struct diag_guests *g, size
 		const struct guest *guest = node_find_guest(&g->node, users[u].vmid);
 		_cleanup_free_ struct pci_addr *missing = NULL;
 		size_t n_missing = 0, cap = 0;
-		for (size_t j = 0; guest && !users[u].is_ct && j < ctx->inv.n; j++) {
-			if (!card_function(f, &ctx->inv.fns[j]) || guest_uses(guest, &ctx->inv.fns[j].addr))
+		for (size_t j = 0; guest && !users[u].is_ct && j < ctx->scan.inv.n; j++) {
+			if (!card_function(f, &ctx->scan.inv.fns[j]) || guest_uses_addr(guest, &ctx->scan.inv.fns[j].addr))
 				continue;
 			struct pci_addr *m = array_push(&missing, &n_missing, &cap, sizeof(*m));
 			if (!m)
 				return -ENOMEM;
-			*m = ctx->inv.fns[j].addr;
+			*m = ctx->scan.inv.fns[j].addr;
 		}
 		if (users[u].is_ct)
 			continue;
@@ -137,7 +105,7 @@ int diag_card_guests(struct diag_context *ctx, const struct diag_guests *g, size
 		report_check(ctx->report, id, &r);
 	}
 
-	diag_reset_result(ctx, i, &reset);
+	gpu_card_reset(&ctx->scan, i, &reset);
 	for (int u = 0; u < n; u++) {
 		if (users[u].is_ct || users[u].running || users[u].template)
 			continue;

@@ -18,39 +18,6 @@ static const char logrotate_text[] =
 	"\tcreate 0640 root adm\n"
 	"}\n";
 
-/* Read from the descriptor opened without following links, not the path again. */
-static int read_fd(int fd, size_t max, char **ret, size_t *ret_len)
-{
-	size_t cap = 4096, len = 0;
-	_cleanup_free_ char *buf = malloc(cap + 1);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (len == cap) {
-			if (cap >= max)
-				return -EFBIG;
-			char *n = realloc(buf, cap * 2 + 1);
-			if (!n)
-				return -ENOMEM;
-			buf = n;
-			cap *= 2;
-		}
-		ssize_t k = read(fd, buf + len, cap - len);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (k == 0)
-			break;
-		len += (size_t)k;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
-}
-
 int file_state_read(struct file_state *f, const char *path)
 {
 	/* a new file gets 0644 and the caller's owner (root when run as intended) */
@@ -69,7 +36,8 @@ int file_state_read(struct file_state *f, const char *path)
 	f->mode = st.st_mode & 07777;
 	f->uid = st.st_uid;
 	f->gid = st.st_gid;
-	return read_fd(fd, 16u << 20, &f->data, &f->len);
+	/* read the descriptor opened without following links, not the path again */
+	return fd_read_all(fd, 16u << 20, &f->data, &f->len);
 }
 
 void file_state_release(struct file_state *f)

@@ -1,7 +1,9 @@
 #include <dirent.h>
 #include <pci/pci.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "gpucard.h"
 #include "gpus.h"
 #include "rootfs.h"
 
@@ -22,52 +24,23 @@ static int read_hex(const char *path, unsigned long *ret)
 	return 0;
 }
 
-/* Basename of a sysfs link (driver, iommu_group), or NULL. */
-static char *link_name(const char *dev, const char *link)
+/* libpci over the pci.ids under the root; NULL when it cannot be set up (no names). */
+static struct pci_access *names_open(bool *ret_ids_found)
 {
-	char p[512];
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/%s", dev, link);
-	_cleanup_free_ char *t = NULL;
-	if (root_readlink(p, &t) < 0)
+	struct pci_access *pacc = NULL;
+	_cleanup_free_ char *path = root_path(PCI_IDS_PATH);
+	*ret_ids_found = path && access(path, R_OK) == 0;
+	if (!path || gpu_pci_names_open(path, &pacc) < 0)
 		return NULL;
-	const char *b = strrchr(t, '/');
-	return strdup(b ? b + 1 : t);
+	return pacc;
 }
 
-static void quiet(char *msg _unused_, ...)
-{
-}
-
-/* Names from libpci's database under the root; missing names stay NULL. */
-struct names {
-	struct pci_access *pacc;
-};
-
-static void names_init(struct names *n, bool *ret_ids_found)
-{
-	n->pacc = pci_alloc();
-	*ret_ids_found = false;
-	if (!n->pacc)
-		return;
-	n->pacc->warning = quiet;
-	n->pacc->debug = quiet;
-	n->pacc->id_lookup_mode = 0;
-	char *path = root_path(PCI_IDS_PATH);
-	if (path) {
-		*ret_ids_found = access(path, R_OK) == 0;
-		pci_set_name_list_path(n->pacc, path, 1);
-	}
-}
-
-static char *names_lookup(struct names *n, int what, unsigned vendor, unsigned device)
+static char *names_lookup(struct pci_access *pacc, int what, unsigned vendor, unsigned device)
 {
 	char buf[256];
-	if (!n->pacc)
+	if (!pacc || gpu_pci_lookup(pacc, what, (uint16_t)vendor, (uint16_t)device, buf, sizeof(buf)) < 0)
 		return NULL;
-	int flags = what | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB;
-	const char *s = what == PCI_LOOKUP_VENDOR ? pci_lookup_name(n->pacc, buf, sizeof(buf), flags, vendor)
-	                                          : pci_lookup_name(n->pacc, buf, sizeof(buf), flags, vendor, device);
-	return s ? strdup(s) : NULL;
+	return strdup(buf);
 }
 
 static int gpu_compare(const void *a, const void *b)
@@ -84,8 +57,7 @@ int gpus_load(struct gpu_list *l)
 	DIR *d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
-	struct names names;
-	names_init(&names, &l->ids_found);
+	struct pci_access *names = names_open(&l->ids_found);
 	size_t cap = 0;
 	int r = 0;
 	struct dirent *de;
@@ -110,14 +82,16 @@ int gpus_load(struct gpu_list *l)
 		g->addr = a;
 		g->vendor = (unsigned)vendor & 0xffff;
 		g->device = (unsigned)device & 0xffff;
-		g->vendor_name = names_lookup(&names, PCI_LOOKUP_VENDOR, g->vendor, 0);
-		g->device_name = names_lookup(&names, PCI_LOOKUP_DEVICE, g->vendor, g->device);
-		g->driver = link_name(de->d_name, "driver");
-		g->iommu_group = link_name(de->d_name, "iommu_group");
+		g->vendor_name = names_lookup(names, PCI_LOOKUP_VENDOR, g->vendor, 0);
+		g->device_name = names_lookup(names, PCI_LOOKUP_DEVICE, g->vendor, g->device);
+		/* an unreadable link shows as none, as a missing one */
+		if (pci_link_name(&a, "driver", &g->driver) < 0)
+			g->driver = NULL;
+		if (pci_link_name(&a, "iommu_group", &g->iommu_group) < 0)
+			g->iommu_group = NULL;
 	}
 	closedir(d);
-	if (names.pacc)
-		pci_cleanup(names.pacc);
+	gpu_pci_close(names);
 	if (r < 0) {
 		gpus_release(l);
 		return r;
@@ -137,4 +111,49 @@ void gpus_release(struct gpu_list *l)
 	}
 	free(l->gpus);
 	*l = (struct gpu_list){ 0 };
+}
+
+static const char *readiness_word(enum verdict v, bool is_root)
+{
+	switch (v) {
+	case VERDICT_PASS:
+	case VERDICT_INFO:
+		return "ready";
+	case VERDICT_WARN:
+		return "warnings";
+	case VERDICT_FAIL:
+		return "not ready";
+	case VERDICT_UNKNOWN:
+		break;
+	}
+	/* without root, config capabilities are hidden: that is the usual cause */
+	return is_root ? "unknown" : "unknown (needs root)";
+}
+
+static bool used_by_guest(const struct node *node, const struct pci_addr *a)
+{
+	for (size_t i = 0; i < node->n_guests; i++)
+		if (guest_uses_addr(&node->guests[i], a))
+			return true;
+	return false;
+}
+
+void gpus_judge(struct gpu_list *l, const struct node *node)
+{
+	struct gpu_scan scan;
+	if (l->n == 0)
+		return;
+	bool loaded = gpu_scan_load(&scan, NULL) >= 0;
+	for (size_t i = 0; i < l->n; i++) {
+		struct gpu *g = &l->gpus[i];
+		ssize_t k = loaded ? pci_inventory_find(&scan.inv, &g->addr) : -1;
+		enum verdict v;
+		g->readiness = "unknown";
+		/* the same function as the sysfs under the root prefix shows, or none */
+		if (k < 0 || scan.inv.fns[k].vendor != g->vendor || scan.inv.fns[k].device != g->device)
+			continue;
+		if (gpu_card_readiness(&scan, (size_t) k, used_by_guest(node, &g->addr), &v) >= 0)
+			g->readiness = readiness_word(v, scan.host.is_root);
+	}
+	gpu_scan_release(&scan);
 }

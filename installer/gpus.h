@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "node.h"
 #include "pci_addr.h"
 
 struct gpu {
@@ -14,6 +15,7 @@ struct gpu {
 	char *device_name;
 	char *driver;          /* bound driver, or NULL */
 	char *iommu_group;     /* group name, or NULL (no IOMMU) */
+	const char *readiness; /* gpu-diag's verdict in one word (gpus_judge) */
 };
 
 struct gpu_list {
@@ -24,3 +26,8 @@ struct gpu_list {
 
 int gpus_load(struct gpu_list *l);
 void gpus_release(struct gpu_list *l);
+
+/* Sum up gpu-diag's checks of each GPU and its card's other functions in one
+ * word: "ready", "warnings", "not ready", "unknown" or "unknown (needs root)".
+ * A GPU libudev does not show as such stays "unknown". */
+void gpus_judge(struct gpu_list *l, const struct node *node);

@@ -3,20 +3,6 @@
 #include "conflict.h"
 #include "guests-report.h"
 
-bool guest_uses_addr(const struct guest *g, const struct pci_addr *a)
-{
-	for (size_t u = 0; u < g->n_uses; u++) {
-		const struct device_use *use = &g->uses[u];
-		if (!use->live && !use->next_start)
-			continue;
-		for (size_t k = 0; k < use->n_alts; k++)
-			for (size_t i = 0; i < use->alts[k].n; i++)
-				if (pci_addr_overlaps(&use->alts[k].addrs[i], a) || pci_addr_overlaps(a, &use->alts[k].addrs[i]))
-					return true;
-	}
-	return false;
-}
-
 static bool guest_has_devices(const struct guest *g)
 {
 	for (size_t u = 0; u < g->n_uses; u++)

@@ -7,8 +7,6 @@
 
 #include "node.h"
 
-/* Does g use PCI function or slot a (live or at the next start, any mapping alternative)? */
-bool guest_uses_addr(const struct guest *g, const struct pci_addr *a);
 /* "VM 101 (win11)" / "CT 200" */
 void guest_label(const struct guest *g, char *buf, size_t size);
 

@@ -15,11 +15,12 @@ installer_pve_gpu_backup_setup_SOURCES = \
 	installer/gpus.h installer/gpus.c \
 	installer/guests-report.h installer/guests-report.c \
 	installer/node-report.c
-installer_pve_gpu_backup_setup_CFLAGS = $(AM_CFLAGS) $(LIBPCI_CFLAGS)
-installer_pve_gpu_backup_setup_LDADD = src/libpvegpu.a $(LIBPCI_LIBS)
+installer_pve_gpu_backup_setup_CFLAGS = $(AM_CFLAGS) $(LIBUDEV_CFLAGS) $(LIBPCI_CFLAGS)
+installer_pve_gpu_backup_setup_LDADD = src/libpvegpu.a $(LIBUDEV_LIBS) $(LIBPCI_LIBS)
 
 SETUP_BATS = tests/bats/setup-apply.bats tests/bats/setup-safety.bats \
-	tests/bats/setup-cli.bats tests/bats/setup-node.bats tests/bats/setup-realworld.bats
+	tests/bats/setup-cli.bats tests/bats/setup-node.bats tests/bats/setup-realworld.bats \
+	tests/bats/setup-readiness.bats
 TESTS += $(SETUP_BATS)
 
 dist_man_MANS += man/pve-gpu-backup-setup.8

@@ -18,6 +18,12 @@ static void gpu_name(const struct gpu *g, char *buf, size_t size)
 		snprintf(buf, size, "[%04x:%04x]", g->vendor, g->device);
 }
 
+static const char *readiness_color(const struct style *s, const char *readiness)
+{
+	return streq(readiness, "ready") ? c_green(s) : streq(readiness, "not ready") ? c_red(s)
+	       : streq(readiness, "warnings") ? c_yellow(s) : "";
+}
+
 static void report_users(FILE *out, struct json *j, const struct node *node, const struct gpu *g)
 {
 	bool any = false;
@@ -67,8 +73,9 @@ static void report_gpus(FILE *out, struct json *j, const struct style *s, const 
 	}
 	for (size_t i = 0; i < gl->n; i++) {
 		const struct gpu *g = &gl->gpus[i];
-		char addr[PCI_ADDR_STRLEN], name[600], id[16];
+		char addr[PCI_ADDR_STRLEN], name[600], id[16], details[64];
 		pci_addr_format(&g->addr, addr);
+		snprintf(details, sizeof(details), "gpu-diag %s", addr);
 		if (j) {
 			snprintf(id, sizeof(id), "%04x:%04x", g->vendor, g->device);
 			json_object_begin(j);
@@ -78,6 +85,8 @@ static void report_gpus(FILE *out, struct json *j, const struct style *s, const 
 			json_kv_string(j, "device", g->device_name);
 			json_kv_string(j, "driver", g->driver);
 			json_kv_string(j, "iommu_group", g->iommu_group);
+			json_kv_string(j, "readiness", g->readiness);
+			json_kv_string(j, "details", details);
 			report_users(NULL, j, node, g);
 			json_object_end(j);
 			continue;
@@ -86,6 +95,8 @@ static void report_gpus(FILE *out, struct json *j, const struct style *s, const 
 		fprintf(out, "  %s  %s\n", addr, name);
 		fprintf(out, "      driver %s, IOMMU group %s\n", g->driver ? g->driver : "none",
 		        g->iommu_group ? g->iommu_group : "none (IOMMU off?)");
+		fprintf(out, "      readiness: %s%s%s (details: %s)\n", readiness_color(s, g->readiness), g->readiness,
+		        c_off(s), details);
 		report_users(out, NULL, node, g);
 	}
 	if (j)
@@ -279,6 +290,7 @@ void node_report(FILE *out, struct json *j, const struct style *s)
 	if (gpus_load(&gl) < 0)
 		gl = (struct gpu_list){ 0 };
 	(void)node_load(&node, NODE_LOAD_ALL);
+	gpus_judge(&gl, &node);
 	if (j)
 		json_kv_string(j, "node", node.name);
 	else

@@ -24,11 +24,11 @@ static int pci_of_link(const char *link, struct pci_addr *ret)
 	return 0;
 }
 
-int pci_driver_of(const struct pci_addr *a, char **ret)
+int pci_link_name(const struct pci_addr *a, const char *link, char **ret)
 {
-	char id[PCI_ADDR_STRLEN], path[128];
+	char id[PCI_ADDR_STRLEN], path[192];
 	_cleanup_free_ char *target = NULL;
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", pci_addr_format(a, id));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", pci_addr_format(a, id), link);
 	int r = root_readlink(path, &target);
 	if (r == -ENOENT) {
 		*ret = NULL;
@@ -39,6 +39,11 @@ int pci_driver_of(const struct pci_addr *a, char **ret)
 	const char *base = strrchr(target, '/');
 	*ret = strdup(base ? base + 1 : target);
 	return *ret ? 0 : -ENOMEM;
+}
+
+int pci_driver_of(const struct pci_addr *a, char **ret)
+{
+	return pci_link_name(a, "driver", ret);
 }
 
 static bool numbered(const char *s, const char *prefix, unsigned long long *ret)

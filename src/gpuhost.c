@@ -6,6 +6,7 @@
 
 #include "gpuprobe.h"
 #include "macro.h"
+#include "node.h"
 #include "rootfs.h"
 
 static void closedirp(DIR **d)
@@ -165,31 +166,34 @@ int host_facts_load(struct host_facts *ret)
 
 int iommu_members_load(struct pci_inventory *inv, struct iommu_member **ret, size_t *ret_n)
 {
+	struct iommu_group *groups = NULL;
+	size_t n_groups = 0, n = 0, cap = 0;
 	_cleanup_free_ struct iommu_member *members = NULL;
-	size_t n = 0, cap = 0;
-	_cleanup_(closedirp) DIR *groups = root_opendir("/sys/kernel/iommu_groups");
 
-	for (struct dirent *g; groups && (g = readdir(groups)); ) {
-		if (g->d_name[0] == '.' || strlen(g->d_name) >= sizeof(members->group))
+	/* the node model's reader; an unreadable directory means no groups here */
+	int r = iommu_groups_load(&groups, &n_groups);
+	if (r == -ENOMEM)
+		return r;
+	for (size_t g = 0; r >= 0 && g < n_groups; g++) {
+		if (strlen(groups[g].name) >= sizeof(members->group))
 			continue;
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", g->d_name);
-		_cleanup_(closedirp) DIR *devs = root_opendir(path);
-		for (struct dirent *de; devs && (de = readdir(devs)); ) {
-			struct pci_addr a;
-			if (de->d_name[0] == '.' || pci_addr_parse(de->d_name, true, &a) < 0 || !a.has_func)
-				continue;
+		for (size_t k = 0; k < groups[g].n_members; k++) {
 			struct iommu_member *m = array_push(&members, &n, &cap, sizeof(*m));
-			if (!m)
-				return -ENOMEM;
-			m->addr = a;
+			if (!m) {
+				r = -ENOMEM;
+				break;
+			}
+			m->addr = groups[g].members[k];
 			/* the name's length was checked against the field above */
-			memcpy(m->group, g->d_name, strlen(g->d_name) + 1);
-			ssize_t i = inv ? pci_inventory_find(inv, &a) : -1;
+			memcpy(m->group, groups[g].name, strlen(groups[g].name) + 1);
+			ssize_t i = inv ? pci_inventory_find(inv, &m->addr) : -1;
 			if (i >= 0)
 				memcpy(inv->fns[i].iommu_group, m->group, sizeof(m->group));
 		}
 	}
+	iommu_groups_free(groups, n_groups);
+	if (r == -ENOMEM)
+		return r;
 	*ret = TAKE_PTR(members);
 	*ret_n = n;
 	return 0;

@@ -75,7 +75,7 @@ void gpu_pci_close(struct pci_access *pacc)
 	pci_jump_armed = false;
 }
 
-int gpu_pci_name(struct pci_access *pacc, uint16_t vendor, uint16_t device, char *buf, size_t size)
+static int lookup(struct pci_access *pacc, int flags, uint16_t vendor, uint16_t device, char *buf, size_t size)
 {
 	buf[0] = '\0';
 	if (setjmp(pci_jump)) {
@@ -84,10 +84,37 @@ int gpu_pci_name(struct pci_access *pacc, uint16_t vendor, uint16_t device, char
 		return -EIO;
 	}
 	pci_jump_armed = true;
-	if (!pci_lookup_name(pacc, buf, (int) size, PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor, device))
+	if (!pci_lookup_name(pacc, buf, (int) size, flags, vendor, device))
 		buf[0] = '\0';
 	pci_jump_armed = false;
 	return buf[0] ? 0 : -ENOENT;
+}
+
+int gpu_pci_name(struct pci_access *pacc, uint16_t vendor, uint16_t device, char *buf, size_t size)
+{
+	return lookup(pacc, PCI_LOOKUP_VENDOR | PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS, vendor, device, buf, size);
+}
+
+int gpu_pci_lookup(struct pci_access *pacc, int what, uint16_t vendor, uint16_t device, char *buf, size_t size)
+{
+	return lookup(pacc, what | PCI_LOOKUP_NO_NUMBERS | PCI_LOOKUP_NO_HWDB, vendor, device, buf, size);
+}
+
+int gpu_pci_names_open(const char *ids_path, struct pci_access **ret)
+{
+	struct pci_access *pacc = pci_alloc();
+	char *path = strdup(ids_path);
+	if (!pacc || !path) {
+		free(path);
+		gpu_pci_close(pacc);
+		return -ENOMEM;
+	}
+	pacc->error = pci_error_cb;
+	pacc->warning = pci_quiet_cb;
+	pacc->debug = pci_quiet_cb;
+	pci_set_name_list_path(pacc, path, 1);   /* libpci frees it */
+	*ret = pacc;
+	return 0;
 }
 
 static struct pci_dev *find_scanned(struct pci_access *pacc, const struct pci_addr *a)

@@ -23,6 +23,12 @@ int config_facts_read(struct pci_access *pacc, const struct pci_addr *a, struct 
 
 /* The vendor and device name from pci.ids into buf; -ENOENT when unknown. */
 int gpu_pci_name(struct pci_access *pacc, uint16_t vendor, uint16_t device, char *buf, size_t size);
+/* libpci for names only (no device access), from the pci.ids file ids_path.
+ * Close with gpu_pci_close. Returns 0 or -ENOMEM. */
+int gpu_pci_names_open(const char *ids_path, struct pci_access **ret);
+/* A name from pci.ids alone (no numbers, no udev hwdb): what is PCI_LOOKUP_VENDOR
+ * or PCI_LOOKUP_DEVICE. Returns 0, -ENOENT when unknown, -EIO on a libpci error. */
+int gpu_pci_lookup(struct pci_access *pacc, int what, uint16_t vendor, uint16_t device, char *buf, size_t size);
 
 /* Every PCI function of the host as libudev enumerates it. */
 struct pci_inventory {

@@ -188,12 +188,12 @@ fail:
 	return r;
 }
 
-int guest_live_devices(const struct guest *g, struct pci_addr **ret)
+int guest_devices(const struct guest *g, bool next_start_too, struct pci_addr **ret)
 {
 	struct pci_addr *list = NULL;
 	size_t n = 0, cap = 0;
 	for (size_t i = 0; i < g->n_uses; i++) {
-		if (!g->uses[i].live)
+		if (!g->uses[i].live && !(next_start_too && g->uses[i].next_start))
 			continue;
 		for (size_t a = 0; a < g->uses[i].n_alts; a++)
 			for (size_t k = 0; k < g->uses[i].alts[a].n; k++) {
@@ -213,4 +213,23 @@ int guest_live_devices(const struct guest *g, struct pci_addr **ret)
 	}
 	*ret = list;
 	return (int)n;
+}
+
+int guest_live_devices(const struct guest *g, struct pci_addr **ret)
+{
+	return guest_devices(g, false, ret);
+}
+
+bool guest_uses_addr(const struct guest *g, const struct pci_addr *a)
+{
+	for (size_t u = 0; u < g->n_uses; u++) {
+		const struct device_use *use = &g->uses[u];
+		if (!use->live && !use->next_start)
+			continue;
+		for (size_t k = 0; k < use->n_alts; k++)
+			for (size_t i = 0; i < use->alts[k].n; i++)
+				if (pci_addr_overlaps(&use->alts[k].addrs[i], a) || pci_addr_overlaps(a, &use->alts[k].addrs[i]))
+					return true;
+	}
+	return false;
 }

@@ -109,6 +109,10 @@ const char *guest_type_name(enum guest_type t);
 /* The PCI ids a guest's live config uses, in config order, mappings resolved
  * (every alternative), each once; slot ids stay slots. Returns the count or -ENOMEM. */
 int guest_live_devices(const struct guest *g, struct pci_addr **ret);
+/* The same with the uses of the next start too (a pending change), each id once. */
+int guest_devices(const struct guest *g, bool next_start_too, struct pci_addr **ret);
+/* Does g use PCI function or slot a (live or at the next start, any mapping alternative)? */
+bool guest_uses_addr(const struct guest *g, const struct pci_addr *a);
 
 /* The holders of PCI functions now, from reservations (loaded with
  * NODE_LOAD_RESERVATIONS) and running guests (NODE_LOAD_RUNNING). */
@@ -150,6 +154,8 @@ int node_load_ha(struct node *node);
 
 /* The driver bound to function a now (basename of the sysfs driver link), or NULL. */
 int pci_driver_of(const struct pci_addr *a, char **ret);
+/* The basename of the sysfs link <function a>/<link> ("driver", "iommu_group"), or NULL when absent. */
+int pci_link_name(const struct pci_addr *a, const char *link, char **ret);
 /* Map a device node (/dev/dri/renderD128, /dev/dri/card0, /dev/nvidia0) to its PCI function
  * through /sys/class/drm/<node>/device or /proc/driver/nvidia/gpus/<bdf>/information. */
 int device_node_to_pci(const char *devnode, struct pci_addr *ret);

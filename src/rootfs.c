@@ -68,20 +68,13 @@ int root_open(const char *path, int flags, mode_t mode, bool nofollow)
 	return fd < 0 ? -errno : fd;
 }
 
-int root_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = root_open(path, O_RDONLY | O_NOCTTY, 0, false);
-	if (fd < 0)
-		return fd;
 	if (max == 0)
 		max = 64u << 20;
-
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-
 	size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, len = 0;
 	if (cap > max + 1)
 		cap = max + 1;
@@ -116,6 +109,20 @@ int root_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
 		*ret_len = len;
 	*ret = TAKE_PTR(buf);
 	return 0;
+}
+
+int root_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = root_open(path, O_RDONLY | O_NOCTTY, 0, false);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+
+	return fd_read_all(fd, max, ret, ret_len);
 }
 
 int root_read_line(const char *path, char **ret)

@@ -24,6 +24,9 @@ int root_open(const char *path, int flags, mode_t mode, bool nofollow);
 /* Read a whole file under the root (at most max bytes, 0 = 64 MiB): returns 0
  * and a NUL-terminated malloc'ed buffer, or -errno (-EFBIG when larger). */
 int root_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+/* Read an open file from where it stands to its end (at most max bytes, 0 = 64 MiB):
+ * the same result as root_read_file, for a descriptor opened with care (O_NOFOLLOW). */
+int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len);
 /* Read the first line of a small attribute file (sysfs/proc), newline stripped. */
 int root_read_line(const char *path, char **ret);
 /* readlink(2) under the root; returns 0 and a malloc'ed target, or -errno. */

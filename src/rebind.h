@@ -116,6 +116,12 @@ int rebind_function(const struct pci_addr *a, const char *driver,
  * exists. Returns 0, or -ETIMEDOUT with *ret_missing = index of one still missing. */
 int rebind_wait_nodes(const char *const *nodes, size_t n, int timeout_ms, size_t *ret_missing);
 
+/* The DRM device nodes function a's driver has made, from sysfs <dev>/drm/:
+ * "/dev/dri/card0", "/dev/dri/renderD128", sorted (none when it has no DRM
+ * driver). What a container binding the /dev/dri directory waits for after a
+ * rebind: udev makes the nodes a moment after the probe. Free with strv_free. */
+int rebind_drm_nodes(const struct pci_addr *a, char ***ret, size_t *ret_n);
+
 /* The members of a's IOMMU group (a alone when there is none) with their drivers now. */
 struct rebind_member {
 	struct pci_addr addr;

@@ -1,11 +1,13 @@
 /* Reading the IOMMU group around a PCI function, its members' drivers, and
  * describing what the rebind did, for rebind.c and status. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "fileio.h"
 #include "rebind.h"
 #include "rootfs.h"
+#include "strutil.h"
 
 static int cmp_member(const void *a, const void *b)
 {
@@ -49,6 +51,61 @@ bool rebind_is_bridge(const struct pci_addr *a)
 		return true;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class", bdf);
 	return root_read_line(path, &class) == 0 && strncmp(class, "0x0604", 6) == 0;
+}
+
+/* "card0", "renderD128": a DRM minor, not a connector ("card0-HDMI-A-1") or anything else. */
+static bool drm_minor_name(const char *s)
+{
+	const char *digits = startswith(s, "renderD") ? s + 7 : startswith(s, "card") ? s + 4 : NULL;
+	return digits && *digits && strspn(digits, "0123456789") == strlen(digits) && strlen(digits) <= 6;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int rebind_drm_nodes(const struct pci_addr *a, char ***ret, size_t *ret_n)
+{
+	char bdf[PCI_ADDR_STRLEN], path[REBIND_PATH_MAX];
+	char **v = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!a->has_func)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/drm", pci_addr_format(a, bdf));
+	int fd = root_open(path, O_RDONLY | O_DIRECTORY, 0, false);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	struct dirent *de;
+	while (r >= 0 && (de = readdir(d))) {
+		if (!drm_minor_name(de->d_name))
+			continue;
+		char node[32];
+		snprintf(node, sizeof(node), "/dev/dri/%.16s", de->d_name); /* drm_minor_name: at most 13 */
+		r = strv_push(&v, &n, node);
+	}
+	closedir(d);
+	if (r < 0) {
+		strv_free(v, n);
+		return r;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_str);
+	*ret = v;
+	*ret_n = n;
+	return 0;
 }
 
 static int add_member(struct rebind_group *g, const struct pci_addr *a)

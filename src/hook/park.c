@@ -6,6 +6,7 @@
 #include "guestctl.h"
 #include "rebind.h"
 #include "rootfs.h"
+#include "strutil.h"
 #include "hooklog.h"
 #include "run.h"
 
@@ -264,7 +265,7 @@ static int forget(struct hook_run *r, unsigned vmid)
  * host driver creates again once the card is back on it. */
 static bool per_gpu_node(const char *path)
 {
-	static const char *const prefixes[] = { "/dev/dri/card", "/dev/dri/renderD", "/dev/nvidia" };
+	static const char *const prefixes[] = { "/dev/dri/card", "/dev/dri/renderD", "/dev/dri/by-path/pci-", "/dev/nvidia" };
 	for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
 		size_t l = strlen(prefixes[i]);
 		if (strncmp(path, prefixes[i], l) == 0 && path[l] >= '0' && path[l] <= '9')
@@ -285,8 +286,16 @@ static int give_card_back(struct hook_run *r, const struct parked_guest *g)
 	int ret = 0;
 	if (!targets)
 		return -1;
-	for (size_t i = 0; i < g->n_drivers; i++)
+	for (size_t i = 0; i < g->n_drivers; i++) {
+		char a[PCI_ADDR_STRLEN];
+		/* Containers share a card: its failure is reported once, not again per container. */
+		if (pci_addr_set_contains(&r->cards_failed, &g->drivers[i].addr)) {
+			log_error("CT %u stays parked: its card %s could not be handed back to the host driver (see above)",
+				  g->vmid, pci_addr_format(&g->drivers[i].addr, a));
+			return -1;
+		}
 		targets[i] = (struct rebind_target){ .addr = g->drivers[i].addr, .driver = g->drivers[i].driver };
+	}
 	if (r->node_loaded && rebind_holders_from_node(&r->node, &holders, &n_holders) < 0) {
 		log_error("CT %u: cannot work out who holds its card", g->vmid);
 		return -1;
@@ -306,16 +315,28 @@ static int give_card_back(struct hook_run *r, const struct parked_guest *g)
 				continue;
 			if (dev->state == REBIND_REBOUND)
 				log_info("CT %u: %s", g->vmid, line);
+			else if (dev->state == REBIND_HELD)
+				log_warning("CT %u: %s", g->vmid, line);
 			else
 				log_error("CT %u: %s", g->vmid, line);
 		}
+		unsigned vm = 0;
+		for (size_t d = 0; d < rep.n_devices && !vm; d++)
+			if (rep.devices[d].state == REBIND_HELD)
+				vm = rep.devices[d].held_by;
 		rebind_report_release(&rep);
 		if (e == -EBUSY) {
-			log_warning("CT %u stays parked: a running VM holds its card now", g->vmid);
+			if (vm)
+				log_warning("CT %u stays parked: VM %u holds its card's IOMMU group now; start it with "
+					    "'pct start %u' once that is free", g->vmid, vm, g->vmid);
+			else
+				log_warning("CT %u stays parked: a running VM holds its card now", g->vmid);
 			ret = -1;
 		} else if (e < 0) {
 			log_error("CT %u stays parked: its card could not be handed back to the host driver (%s)", g->vmid,
 				  strerror(-e));
+			for (size_t k = 0; k < g->n_drivers; k++)
+				(void)pci_addr_set_add(&r->cards_failed, &g->drivers[k].addr);
 			ret = -1;
 		}
 	}
@@ -327,15 +348,33 @@ static int give_card_back(struct hook_run *r, const struct parked_guest *g)
 	const struct guest *ng = r->node_loaded ? node_find_guest(&r->node, g->vmid) : NULL;
 	const char *nodes[64];
 	size_t n = 0;
-	for (size_t i = 0; ng && i < ng->n_device_nodes && n < ELEMENTSOF(nodes); i++)
+	bool dri_dir = false;
+	for (size_t i = 0; ng && i < ng->n_device_nodes && n < ELEMENTSOF(nodes); i++) {
 		if (per_gpu_node(ng->device_nodes[i]))
 			nodes[n++] = ng->device_nodes[i];
-	size_t missing = 0;
-	if (n > 0 && rebind_wait_nodes(nodes, n, 10000, &missing) < 0) {
-		log_error("CT %u stays parked: %s did not come back after the rebind", g->vmid, nodes[missing]);
-		return -1;
+		else if (streq(ng->device_nodes[i], "/dev/dri") || streq(ng->device_nodes[i], "/dev/dri/by-path"))
+			dri_dir = true;
 	}
-	return 0;
+	/* A bind of the whole /dev/dri directory needs the card's own nodes in it. */
+	char **drm = NULL;
+	size_t n_drm = 0;
+	for (size_t i = 0; dri_dir && i < g->n_drivers; i++) {
+		char **v = NULL;
+		size_t k = 0;
+		if (rebind_drm_nodes(&g->drivers[i].addr, &v, &k) < 0)
+			continue;
+		for (size_t j = 0; j < k; j++)
+			(void)strv_push(&drm, &n_drm, v[j]);
+		strv_free(v, k);
+	}
+	for (size_t j = 0; j < n_drm && n < ELEMENTSOF(nodes); j++)
+		nodes[n++] = drm[j];
+	size_t missing = 0;
+	int e = n > 0 ? rebind_wait_nodes(nodes, n, 10000, &missing) : 0;
+	if (e < 0)
+		log_error("CT %u stays parked: %s did not come back after the rebind", g->vmid, nodes[missing]);
+	strv_free(drm, n_drm);
+	return e < 0 ? -1 : 0;
 }
 
 int restore_parked(struct hook_run *r, unsigned vmid)

@@ -20,6 +20,7 @@ void hook_run_release(struct hook_run *r)
 		state_unlock(r->lock_fd);
 	free(r->upid);
 	free(r->boot_id);
+	pci_addr_set_release(&r->cards_failed);
 	*r = (struct hook_run){ .lock_fd = -1 };
 }
 

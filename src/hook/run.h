@@ -20,6 +20,7 @@ struct hook_run {
 	bool parked_loaded;
 	char *upid;                  /* this job's UPID, or NULL */
 	char *boot_id;               /* this boot's id, or NULL */
+	struct pci_addr_set cards_failed; /* functions whose hand-back failed in this run */
 };
 
 void hook_run_init(struct hook_run *r, const char *phase, unsigned vmid);

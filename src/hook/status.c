@@ -9,6 +9,9 @@
 #include "json.h"
 #include "macro.h"
 #include "node.h"
+#include "plan.h"
+#include "rebind.h"
+#include "rootfs.h"
 #include "state.h"
 
 struct status {
@@ -49,6 +52,42 @@ static void set_str(const struct pci_set *set, char *buf, size_t size)
 			break;
 		len += (size_t)k;
 	}
+}
+
+/* Every function of a use's alternatives (slots expanded), sorted, each once. */
+static int use_functions(const struct device_use *u, struct pci_addr_set *ret)
+{
+	for (size_t a = 0; a < u->n_alts; a++)
+		for (size_t k = 0; k < u->alts[a].n; k++) {
+			_cleanup_free_ struct pci_addr *fns = NULL;
+			int n = pci_addr_expand(&u->alts[a].addrs[k], &fns);
+			for (int i = 0; i < n; i++)
+				if (pci_addr_set_add(ret, &fns[i]) < 0)
+					return -ENOMEM;
+		}
+	return 0;
+}
+
+/* The driver bound to a now, or NULL when none (or unreadable). */
+static const char *driver_now(const struct pci_addr *a, char buf[static REBIND_DRIVER_MAX])
+{
+	return rebind_driver_now(a, buf) == 0 && !strempty(buf) ? buf : NULL;
+}
+
+/* "drivers": { "<pci_addr>": "<driver now>" | null, ... } for the functions of a use. */
+static void json_use_drivers(struct json *j, const struct device_use *u)
+{
+	struct pci_addr_set fns = { 0 };
+	(void)use_functions(u, &fns);
+	json_key(j, "drivers");
+	json_object_begin(j);
+	for (size_t i = 0; i < fns.n; i++) {
+		char drv[REBIND_DRIVER_MAX];
+		json_key(j, addr_str(&fns.addrs[i]));
+		json_string(j, driver_now(&fns.addrs[i], drv));
+	}
+	json_object_end(j);
+	pci_addr_set_release(&fns);
 }
 
 static void json_guest(struct json *j, const struct guest *g)
@@ -96,6 +135,7 @@ static void json_guest(struct json *j, const struct guest *g)
 			json_array_end(j);
 		}
 		json_array_end(j);
+		json_use_drivers(j, u);
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -167,6 +207,13 @@ static int print_json(const struct status *s)
 		json_array_end(&j);
 		json_kv_int(&j, "parked_at", g->parked_at);
 		json_kv_string(&j, "job", g->job);
+		json_key(&j, "drivers");
+		json_object_begin(&j);
+		for (size_t k = 0; k < g->n_drivers; k++) {
+			json_key(&j, addr_str(&g->drivers[k].addr));
+			json_string(&j, g->drivers[k].driver);
+		}
+		json_object_end(&j);
 		json_kv_bool(&j, "this_boot", g->boot_id && s->boot_id && streq(g->boot_id, s->boot_id));
 		json_object_end(&j);
 	}
@@ -220,6 +267,23 @@ static void print_device(const struct status *s, const struct pci_set *set, cons
 			sep = ", ";
 		}
 	}
+	printf("\n  driver now: ");
+	struct pci_addr_set fns = { 0 };
+	for (size_t k = 0; k < set->n; k++) {
+		_cleanup_free_ struct pci_addr *expanded = NULL;
+		int n = pci_addr_expand(&set->addrs[k], &expanded);
+		for (int i = 0; i < n; i++)
+			(void)pci_addr_set_add(&fns, &expanded[i]);
+	}
+	for (size_t i = 0; i < fns.n; i++) {
+		char drv[REBIND_DRIVER_MAX];
+		const char *d = driver_now(&fns.addrs[i], drv);
+		if (fns.n == 1)
+			printf("%s", d ? d : "no driver");
+		else
+			printf("%s%s %s", i ? ", " : "", addr_str(&fns.addrs[i]), d ? d : "no driver");
+	}
+	pci_addr_set_release(&fns);
 	printf("\n  used by: ");
 	bool first = true;
 	for (size_t i = 0; i < s->node.n_guests; i++) {
@@ -263,6 +327,53 @@ static void print_device(const struct status *s, const struct pci_set *set, cons
 	printf("%s\n", first ? "nobody" : "");
 }
 
+/* A container's device node: the card behind it and that card's driver now;
+ * for a missing node of a parked container, the card it was parked with. */
+static void print_ct_node(const struct status *s, const struct guest *g, const char *path)
+{
+	char drv[REBIND_DRIVER_MAX];
+	size_t found = 0;
+	printf("    %s", path);
+	for (size_t u = 0; u < g->n_uses; u++) {
+		const struct device_use *use = &g->uses[u];
+		if (!use->device_node || !streq(use->device_node, path) || use->n_alts != 1 || use->alts[0].n != 1)
+			continue;
+		const char *d = driver_now(&use->alts[0].addrs[0], drv);
+		printf("%s %s (%s)", found ? "," : " ->", addr_str(&use->alts[0].addrs[0]), d ? d : "no driver");
+		found++;
+	}
+	if (found == 0 && root_exists(path))
+		printf(" (shared by every GPU)");
+	else if (found == 0) {
+		printf(": missing");
+		const struct parked_guest *p = state_find(&s->parked, g->vmid);
+		for (size_t i = 0; p && i < p->n_drivers; i++) {
+			const char *d = driver_now(&p->drivers[i].addr, drv);
+			printf("%s card %s on %s now, was on %s when parked", i ? "," : ";", addr_str(&p->drivers[i].addr),
+			       d ? d : "no driver", p->drivers[i].driver);
+		}
+	}
+	printf("\n");
+}
+
+static void print_containers(const struct status *s)
+{
+	bool any = false;
+	for (size_t i = 0; i < s->node.n_guests; i++) {
+		const struct guest *g = &s->node.guests[i];
+		if (g->type != GUEST_LXC || g->n_device_nodes == 0)
+			continue;
+		if (!any)
+			printf("containers and their GPU device nodes:\n");
+		any = true;
+		printf("  ");
+		print_guest_ref(g, false);
+		printf("\n");
+		for (size_t k = 0; k < g->n_device_nodes; k++)
+			print_ct_node(s, g, g->device_nodes[k]);
+	}
+}
+
 static int print_text(const struct status *s)
 {
 	printf("node: %s\n", s->node.name);
@@ -294,6 +405,7 @@ static int print_text(const struct status *s)
 	}
 	if (n_keys == 0)
 		printf("no guest uses a PCI device\n");
+	print_containers(s);
 	if (s->n_conflicts > 0) {
 		printf("conflict groups (cannot run at the same time):\n");
 		for (size_t i = 0; i < s->n_conflicts; i++) {

@@ -491,9 +491,9 @@ job-end"
 		[ "$(readlink "$R/sys/bus/pci/devices/0000:05:00.$f/driver")" = ../../../bus/pci/drivers/vfio-pci ]
 	done
 	[ ! -e "$R/dev/nvidia0" ]
-	# the bash stand-in did not act: no events of its own
-	run grep -c 'bind 0000:05:00.0 vfio-pci' "$R/var/lib/sim/events"
-	assert_output 0
+	# the fake kernel logged the move once; the bash stand-in did not act too
+	run grep -c ' bind 0000:05:00.0 vfio-pci$' "$R/var/lib/sim/events"
+	assert_output 1
 }
 
 @test "the demo's node script runs twice in a row and leaves no process behind" {

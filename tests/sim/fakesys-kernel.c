@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fakesys.h"
@@ -230,6 +231,23 @@ static void host_nodes(const char *root, const char *bdf, const char *drv, bool 
 		node_paths(root, bdf, tok, create);
 }
 
+/* "bind BDF DRV" in the simulator's event log (tests/sim), when the node has one. */
+static void sim_event(const char *root, const char *what, const char *bdf, const char *drv)
+{
+	char p[PATH_MAX], line[512];
+	struct timespec ts;
+	if (path_fmt(p, "%s/var/lib/sim/events", root) < 0)
+		return;
+	int fd = real_open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int n = snprintf(line, sizeof(line), "%lld.%09ld %s %s %s\n", (long long)ts.tv_sec, ts.tv_nsec, what, bdf, drv);
+	if (n > 0 && (size_t)n < sizeof(line))
+		(void)real_write(fd, line, (size_t)n);
+	real_close(fd);
+}
+
 static int do_bind(const char *root, const char *bdf, const char *drv)
 {
 	char p[PATH_MAX], t[PATH_MAX];
@@ -240,6 +258,7 @@ static int do_bind(const char *root, const char *bdf, const char *drv)
 	    path_fmt(t, "../../../../devices/pci0000:00/%s", bdf) == 0)
 		symlink(t, p);
 	host_nodes(root, bdf, drv, true);
+	sim_event(root, "bind", bdf, drv);
 	return 0;
 }
 
@@ -251,6 +270,7 @@ static void do_unbind(const char *root, const char *bdf, const char *drv)
 		unlink(p);
 	if (path_fmt(p, "%s" DEVICES "/%s/driver", root, bdf) == 0)
 		unlink(p);
+	sim_event(root, "unbind", bdf, drv);
 }
 
 static int parse_id(const char *data, char vendor[16], char device[16])

@@ -76,7 +76,7 @@ _sim_nodes_create() {
 			;;
 		nvidia:*)
 			minor=${n#nvidia:}
-			mkdir -p "$R/proc/driver/nvidia/gpus/$bdf"
+			mkdir -p "$R/proc/driver/nvidia/gpus/$bdf" "$R/dev"
 			printf 'Model: \t\t NVIDIA Simulated GPU\nIRQ:   \t\t 150\nGPU UUID: \t GPU-00000000-0000-0000-0000-%012d\nVideo BIOS: \t 00.00.00.00.00\nBus Type: \t PCIe\nDMA Size: \t 47 bits\nDMA Mask: \t 0x7fffffffffff\nBus Location: \t %s\nDevice Minor: \t %s\nGPU Excluded:\t No\n' \
 				"$minor" "$bdf" "$minor" >"$R/proc/driver/nvidia/gpus/$bdf/information"
 			: >"$R/dev/nvidia$minor"

@@ -448,7 +448,9 @@ int state_save(const struct parked_set *s)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return -ENOMEM;
-	fputs(STATE_HEADER, f);
+	/* An empty set is an empty file: the hook's no-op path tells by its size alone. */
+	if (s->n > 0)
+		fputs(STATE_HEADER, f);
 	for (size_t i = 0; i < s->n && r == 0; i++) {
 		_cleanup_free_ char *rec = NULL;
 		r = parked_guest_format(&s->guests[i], &rec);

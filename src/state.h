@@ -61,7 +61,7 @@ void state_unlock(int fd);
  * line and makes the whole load fail with -EBADMSG: never act on a partial
  * set. -ELOOP when the file or the directory is a symlink. */
 int state_load(struct parked_set *ret, struct problem_list *problems);
-/* Write the set atomically (0600). Hold the lock. */
+/* Write the set atomically (0600); an empty set leaves an empty file. Hold the lock. */
 int state_save(const struct parked_set *s);
 
 /* Add a deep copy of g (replacing a record of the same vmid). */

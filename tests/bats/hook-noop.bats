@@ -113,3 +113,21 @@ job-end 0"
 	[ ! -e "$R/var/lib/pve-gpu-backup-hook/parked" ] || [ ! -s "$R/var/lib/pve-gpu-backup-hook/parked" ]
 	[ "$(count_events '104 shutdown-request')" = 0 ]
 }
+
+@test "after a park and restore cycle the no-op path still returns at once, nothing read or locked" {
+	sim_add_vm "$R" 102 name=win11 hostpci0=0000:05:00,pcie=1
+	run "$VZDUMP" 102 --mode stop
+	assert_success
+	[ "$(sim_vm_state "$R" 104)" = running ]
+	run parked_vmids
+	assert_output ""
+	# another hook (a long recover, a job mid-restore) holds the state lock
+	exec 9>"$R/var/lib/pve-gpu-backup-hook/lock"
+	flock -n 9
+	: >"$R/var/log/pve-gpu-backup-hook.log"
+	run timeout 5 "$HOOK" backup-start snapshot 104
+	exec 9>&-
+	assert_success
+	assert_output ""
+	[ ! -s "$R/var/log/pve-gpu-backup-hook.log" ]
+}

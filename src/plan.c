@@ -138,6 +138,21 @@ static bool guest_holds(const struct node *node, const struct guest *g, const st
 	return false;
 }
 
+/* Would qemu-server reserve this alternative now? It looks only at the listed
+ * functions' reservations, not at containers or the rest of the IOMMU group. */
+static bool alt_reservable(const struct node *node, unsigned self, const struct pci_set *set)
+{
+	for (size_t i = 0; i < node->n_reservations; i++) {
+		const struct reservation *r = &node->reservations[i];
+		if (r->vmid == self || !reservation_live(node, r))
+			continue;
+		for (size_t k = 0; k < set->n; k++)
+			if (pci_addr_overlaps(&set->addrs[k], &r->addr))
+				return false;
+	}
+	return true;
+}
+
 static struct plan_holder *find_holder(struct plan_holder *h, size_t n, unsigned vmid)
 {
 	for (size_t i = 0; i < n; i++)
@@ -257,8 +272,9 @@ int plan_backup_start(const struct node *node, unsigned vmid, const struct plan_
 			continue;
 		}
 
-		/* With several mapping alternatives Proxmox takes the first free one:
-		 * park only when none is free, and then for the easiest alternative. */
+		/* With several mapping alternatives Proxmox takes the first one it can
+		 * reserve: park only when that one is not free, and then for the easiest
+		 * alternative up to it. */
 		size_t best = 0, best_holders = (size_t)-1, best_blocked = (size_t)-1;
 		struct pci_addr_set best_fns = { 0 };
 		struct plan_holder *best_h = NULL;
@@ -291,7 +307,8 @@ int plan_backup_start(const struct node *node, unsigned vmid, const struct plan_
 				pci_addr_set_release(&fns);
 				holders_release(h, n);
 			}
-			if (n == 0)
+			/* Proxmox takes the first alternative it can reserve: none after it is ever used. */
+			if (n == 0 || alt_reservable(node, vmid, &use->alts[a]))
 				break;
 		}
 		if (use->n_alts > 1)

@@ -77,3 +77,25 @@ teardown() { hook_teardown; }
 	# the backup took the freed alternative
 	[ "$(event_line '102 stop')" -lt "$(event_line '103 start paused')" ]
 }
+
+@test "a later alternative is free but Proxmox takes the first reservable one: its group's holder is parked" {
+	# VM 104 holds only the audio function of the card at 05:00: the VGA
+	# function 0000:05:00.0 has no reservation, so qemu-server picks the
+	# first alternative and then finds its IOMMU group busy.
+	sim_add_vm "$R" 104 name=audio hostpci0=0000:05:00.1 running=1
+	sim_add_vm "$R" 103 name=c hostpci0=mapping=gpu,pcie=1
+	run hook plan 103
+	assert_success
+	assert_line "  would park VM 104 (audio) (holds 0000:05:00.1): shutdown, timeout 2 s"
+	run "$VZDUMP" 103 --mode stop
+	assert_success
+	assert_line "TASK OK"
+	refute_line --partial "ERROR"
+	assert_line "INFO: parking VM 104 (audio), which holds 0000:05:00.1: shutdown, timeout 2 s"
+	assert_line "INFO: VM 104 is running again"
+	[ "$(sim_vm_state "$R" 104)" = running ]
+	[ "$(count_events '103 start paused')" = 1 ]
+	run hook_runs
+	assert_line "backup-start stop 103 0"
+	assert_line "job-end 0"
+}

@@ -117,8 +117,9 @@ static bool guest_holds(const struct node *node, const struct guest *g, const st
 		const struct device_use *use = &g->uses[u];
 		if (!use->live)
 			continue;
-		/* Classic mdev instances share their parent: they only clash with whole-device users. */
-		if (use->shared && want_shared)
+		/* Classic mdev instances share their parent: they only clash with whole-device users.
+		 * Their parent stays on its host driver, so the containers using it do not clash either. */
+		if (want_shared && (use->shared || g->type == GUEST_LXC))
 			continue;
 		/* Which mapping alternative a running VM took is only known from the
 		 * reservation file; the reservations pass below covers that. */

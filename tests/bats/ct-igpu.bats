@@ -102,3 +102,19 @@ job-end 0"
 	run sim_events "$R"
 	assert_output --regexp "bind 0000:00:02.0 i915.*203 start"
 }
+
+@test "a GVT-g VM (classic mdev) keeps the iGPU on i915: the containers are not parked" {
+	sim_add_vm "$R" 103 name=gvt hostpci0=0000:00:02.0,mdev=i915-GVTg_V5_4
+	hook plan 103
+	assert_success
+	refute_output --partial "would park"
+	vzdump 103 --mode stop
+	assert_success
+	assert_line "TASK OK"
+	refute_line --partial "parking"
+	[ "$(sim_ct_state "$R" 201)" = running ] && [ "$(sim_ct_state "$R" 202)" = running ]
+	[ "$(driver_of 0000:00:02.0)" = i915 ]
+	run sim_events "$R"
+	refute_output --regexp "20[12] (stop|shutdown)"
+	[ -z "$(parked)" ]
+}

@@ -187,9 +187,12 @@ static int park_one(struct hook_run *r, const struct plan *p, const struct plan_
 	}
 
 	unsigned timeout = r->conf.shutdown_timeout;
+	/* HA shuts a VM down with forceStop (pve-ha-manager Resources/PVEVM.pm): it powers off at the timeout. */
+	bool ha_forces = h->ha_managed && h->type == GUEST_QEMU;
 	log_info("parking %s %u%s%s%s, which holds %s: shutdown, timeout %u s%s%s", kind(h->type), h->vmid,
 		 h->name ? " (" : "", h->name ? h->name : "", h->name ? ")" : "", pci_addr_format(&h->addr, addr),
-		 timeout, r->conf.force_stop ? ", then power off" : "", h->ha_managed ? ", through HA" : "");
+		 timeout, r->conf.force_stop ? ", then power off" : ha_forces ? ", then power off (HA does)" : "",
+		 h->ha_managed ? ", through HA" : "");
 
 	struct guestctl_opts opts = { .relay = relay, .userdata = &rec };
 	struct guestctl_result res;
@@ -210,8 +213,8 @@ static int park_one(struct hook_run *r, const struct plan *p, const struct plan_
 				  addr, r->conf.force_stop ? "stopped" : "shut down", res.reason[0] ? ": " : "", res.reason,
 				  p->vmid, r->conf.force_stop ? "" : " (set force-stop: 1 to power it off)");
 		else
-			log_error("%s %u holds %s and did not shut down within %u s; not backing up VM %u "
-				  "(set force-stop: 1 to power it off)", kind(h->type), h->vmid, addr, timeout, p->vmid);
+			log_error("%s %u holds %s and did not shut down within %u s; not backing up VM %u%s", kind(h->type),
+				  h->vmid, addr, timeout, p->vmid, ha_forces ? "" : " (set force-stop: 1 to power it off)");
 		if (!refused)
 			keep_if_stopping(r, h);
 		e = -ETIMEDOUT;

@@ -148,7 +148,9 @@ int cmd_plan(int argc, char **argv)
 				printf("  would park %s %u%s%s%s (holds %s)%s: shutdown, timeout %u s%s\n",
 				       h->type == GUEST_QEMU ? "VM" : "CT", h->vmid, h->name ? " (" : "", h->name ? h->name : "",
 				       h->name ? ")" : "", pci_addr_format(&h->addr, a), h->ha_managed ? " through HA" : "",
-				       conf.shutdown_timeout, conf.force_stop ? ", then power off" : "");
+				       conf.shutdown_timeout,
+				       conf.force_stop ? ", then power off"
+				       : h->ha_managed && h->type == GUEST_QEMU ? ", then power off (HA does)" : "");
 		}
 		for (size_t i = 0; se == 0 && i < parked.n; i++) {
 			const struct parked_guest *g = &parked.guests[i];

@@ -18,11 +18,14 @@ setup() {
 teardown() { hook_teardown; }
 
 @test "an HA-managed holder is parked and restored through HA, the hook waits for the real state" {
+	# HA's own VM shutdown always powers off at the timeout (forceStop), whatever force-stop says
+	run hook plan 102
+	assert_line "  would park VM 104 (gaming) (holds 0000:05:00.0) through HA: shutdown, timeout 2 s, then power off (HA does)"
 	record_calls
 	run "$VZDUMP" 102 --mode stop
 	assert_success
 	assert_line "TASK OK"
-	assert_line "INFO: parking VM 104 (gaming), which holds 0000:05:00.0: shutdown, timeout 2 s, through HA"
+	assert_line "INFO: parking VM 104 (gaming), which holds 0000:05:00.0: shutdown, timeout 2 s, then power off (HA does), through HA"
 	assert_line "INFO:   VM 104: Requesting HA stop for VM 104"
 	assert_line --regexp '^INFO: VM 104 is down after [1-9][0-9]*\.[0-9] s; its devices are free$'
 	assert_line "INFO:   VM 104: Requesting HA start for VM 104"

@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "fileio.h"
@@ -494,4 +495,17 @@ int state_read_job_upid(char **ret)
 int state_read_boot_id(char **ret)
 {
 	return read_token("/proc/sys/kernel/random/boot_id", ret);
+}
+
+int state_vzdump_running(void)
+{
+	/* vzdump's getlock holds an flock(LOCK_EX) on it for the whole job. */
+	_cleanup_close_ int fd = root_open("/var/run/vzdump.lock", O_RDONLY | O_NOCTTY, 0, true);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+		return 0;  /* released with the fd */
+	return errno == EWOULDBLOCK ? 1 : -errno;
 }

@@ -78,6 +78,8 @@ int parked_guest_parse(const char *line, struct parked_guest *ret, char **ret_re
 
 /* The running job's UPID (first line of /var/run/vzdump.pid; -ENOENT before vzdump's lock). */
 int state_read_job_upid(char **ret);
+/* Does a vzdump job hold its global lock (/var/run/vzdump.lock) now? 1, 0, or -errno. */
+int state_vzdump_running(void);
 /* This boot's id (/proc/sys/kernel/random/boot_id). */
 int state_read_boot_id(char **ret);
 

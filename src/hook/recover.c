@@ -56,6 +56,13 @@ int cmd_recover(int argc, char **argv)
 		log_info("no guest is parked");
 		goto out;
 	}
+	/* A running job may need a parked guest's device right now, and restores what it parked itself. */
+	if (state_vzdump_running() > 0) {
+		log_error("a vzdump job is running (%s); it restores what it parked itself: run '%s recover' once it has ended",
+			  r.upid ? r.upid : "UPID unknown", HOOK_PROG);
+		ret = HOOK_EXIT_FAILURE;
+		goto out;
+	}
 	(void)hook_run_load_node(&r);
 	int failed = restore_parked_set(&r, previous_boot ? RESTORE_ALL_BOOTS : RESTORE_THIS_BOOT, NULL);
 	if (failed > 0) {

@@ -57,6 +57,24 @@ teardown() { hook_teardown; }
 	[ "$(count_events '104 start')" = 2 ]
 }
 
+@test "recover while a vzdump job runs starts nothing: that job may need the device now" {
+	# a job holds vzdump's global lock (here: the one that parked 104, still at its backup of 102)
+	exec 9>>"$R/run/vzdump.lock"
+	flock -n 9
+	run hook recover
+	exec 9>&-
+	assert_failure 1
+	assert_output --regexp "^error: a vzdump job is running \(UPID:pve1:[0-9A-F:]+:vzdump:102:root@pam:\); it restores what it parked itself: run 'pve-gpu-backup-hook recover' once it has ended$"
+	[ "$(sim_vm_state "$R" 104)" = stopped ]
+	[ "$(parked_vmids)" = 104 ]
+	[ "$(count_events '104 start')" = 1 ]
+	# once no job runs, recover acts
+	run hook recover
+	assert_success
+	assert_line "VM 104 is running again"
+	[ "$(sim_vm_state "$R" 104)" = running ]
+}
+
 @test "records of an earlier boot are reported, not acted on; recover --previous-boot acts" {
 	cat /proc/sys/kernel/random/uuid >"$R/proc/sys/kernel/random/boot_id"
 	sim_add_vm "$R" 108 name=plain2

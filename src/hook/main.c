@@ -86,8 +86,11 @@ int main(int argc, char **argv, char **envp)
 		if (streq(commands[i].name, cmd))
 			return commands[i].run(argc - 1, argv + 1);
 	/* vzdump: `<hook> <phase>` or `<hook> <phase> <mode> <vmid>`. A word we do not
-	 * know in that shape is a phase of a newer vzdump: it must not fail a backup. */
-	if (phase_lookup(cmd) >= 0 || (cmd[0] != '-' && phase_looks_like(cmd) && phase_call_shape(argc - 1, argv + 1)))
+	 * know in that shape is a phase of a newer vzdump: it must not fail a backup.
+	 * Alone, a word must look like a phase; with a mode and a vmid, any word does. */
+	bool guest_shape = argc == 4 && phase_call_shape(argc - 1, argv + 1);
+	if (phase_lookup(cmd) >= 0 ||
+	    (cmd[0] != '-' && (guest_shape || (phase_looks_like(cmd) && phase_call_shape(argc - 1, argv + 1)))))
 		return cmd_phase(argc - 1, argv + 1, envp);
 	if (cmd[0] == '-')
 		hook_error(0, "unrecognized option '%s'", cmd);

@@ -241,6 +241,19 @@ static int run_chain(int argc, char **argv, char **envp)
 	struct problem_list problems = { 0 };
 	hook_config_init(&conf);
 	int e = hook_config_load("/proc/self/exe", &conf, &problems);
+	if (e < 0 && conf.chain) {
+		/* The admin's own hook must not be skipped in silence: vzdump fails a missing script too. */
+		for (size_t i = 0; i < problems.n; i++)
+			printf("error: the chained hook '%s' was not run: %s:%u: %s\n", conf.chain,
+			       problems.items[i].file ? problems.items[i].file : HOOKCONF_PATH, problems.items[i].line,
+			       problems.items[i].message);
+		if (problems.n == 0)
+			printf("error: the chained hook '%s' was not run: cannot read '%s': %s\n", conf.chain, HOOKCONF_PATH,
+			       strerror(-e));
+		problem_list_release(&problems);
+		hook_config_release(&conf);
+		return 1;
+	}
 	problem_list_release(&problems);
 	if (e < 0 || !conf.chain) {
 		hook_config_release(&conf);

@@ -78,15 +78,26 @@ job-end 5
 job-abort 0"
 }
 
-@test "a chain that is not executable is a config error: job-start fails, no guest touched" {
+@test "a chain that is not executable is a config error: the job fails at job-init, no guest touched" {
 	chmod 644 "$R/usr/local/bin/old-hook"
 	hook_conf 'chain: /usr/local/bin/old-hook'
 	sim_add_vm "$R" 102 name=win hostpci0=0000:05:00,pcie=1
 	run "$VZDUMP" 102 --mode stop
 	assert_failure 255
-	assert_line --regexp "^INFO: error: /etc/pve-gpu-backup-hook.conf:1: .*"
+	assert_line "INFO: error: the chained hook '/usr/local/bin/old-hook' was not run: /etc/pve-gpu-backup-hook.conf:1: chain: '/usr/local/bin/old-hook' is not an executable file"
 	run hook_runs
-	assert_line "job-start 1"
+	assert_output "job-init 1"
 	[ "$(sim_vm_state "$R" 104)" = running ]
 	[ "$(count_events '104 shutdown-request')" = 0 ]
+}
+
+@test "a chain that breaks in the middle of a job is an error of each later phase, not silently skipped" {
+	hook_conf 'shutdown-timeout: 2' 'chain: /usr/local/bin/old-hook'
+	run "$HOOK" backup-start snapshot 107
+	assert_success
+	assert_output "hook backup-start snapshot 107"
+	rm "$R/usr/local/bin/old-hook"
+	run "$HOOK" backup-end snapshot 107
+	assert_failure 1
+	assert_line --regexp "^error: the chained hook '/usr/local/bin/old-hook' was not run: /etc/pve-gpu-backup-hook.conf:2: chain: cannot use '/usr/local/bin/old-hook': No such file or directory$"
 }

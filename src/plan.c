@@ -154,6 +154,15 @@ static bool alt_reservable(const struct node *node, unsigned self, const struct 
 	return true;
 }
 
+/* Does an alternative list a function already in used? */
+static bool alt_taken(const struct pci_addr_set *used, const struct pci_set *set)
+{
+	for (size_t k = 0; k < set->n; k++)
+		if (pci_addr_set_overlaps(used, &set->addrs[k]))
+			return true;
+	return false;
+}
+
 static struct plan_holder *find_holder(struct plan_holder *h, size_t n, unsigned vmid)
 {
 	for (size_t i = 0; i < n; i++)
@@ -247,6 +256,7 @@ static int set_reason(struct plan *p, const char *fmt, ...)
 int plan_backup_start(const struct node *node, unsigned vmid, const struct plan_policy *policy, struct plan *ret)
 {
 	struct plan p = { .vmid = vmid, .kind = PLAN_NOTHING };
+	struct pci_addr_set used = { 0 };  /* functions an earlier hostpciN of this VM took */
 	int r = 0;
 
 	const struct guest *self = node_find_guest(node, vmid);
@@ -280,7 +290,11 @@ int plan_backup_start(const struct node *node, unsigned vmid, const struct plan_
 		struct pci_addr_set best_fns = { 0 };
 		struct plan_holder *best_h = NULL;
 		size_t best_n = 0;
+		bool have_best = false;
 		for (size_t a = 0; a < use->n_alts; a++) {
+			/* choose_hostpci_devices skips an alternative an earlier entry of the VM took. */
+			if (use->n_alts > 1 && alt_taken(&used, &use->alts[a]))
+				continue;
 			struct pci_addr_set fns = { 0 };
 			struct plan_holder *h = NULL;
 			size_t n = 0, cap = 0;
@@ -295,7 +309,8 @@ int plan_backup_start(const struct node *node, unsigned vmid, const struct plan_
 				goto done;
 			}
 			size_t blocked = count_blocked(h, n);
-			if (a == 0 || blocked < best_blocked || (blocked == best_blocked && n < best_holders)) {
+			if (!have_best || blocked < best_blocked || (blocked == best_blocked && n < best_holders)) {
+				have_best = true;
 				pci_addr_set_release(&best_fns);
 				holders_release(best_h, best_n);
 				best = a;
@@ -312,9 +327,20 @@ int plan_backup_start(const struct node *node, unsigned vmid, const struct plan_
 			if (n == 0 || alt_reservable(node, vmid, &use->alts[a]))
 				break;
 		}
+		if (!have_best) {
+			note(&p, "%s: every alternative of mapping '%s' is taken by another entry of VM %u; Proxmox will refuse the start",
+			     use->source, use->mapping ? use->mapping : "?", vmid);
+			continue;
+		}
 		if (use->n_alts > 1)
 			note(&p, "%s: mapping '%s' alternative %zu of %zu %s", use->source, use->mapping, best + 1,
 			     use->n_alts, best_holders == 0 ? "is free" : "will be freed");
+		for (size_t i = 0; i < use->alts[best].n && r >= 0; i++) {
+			_cleanup_free_ struct pci_addr *fns = NULL;
+			int n = pci_addr_expand(&use->alts[best].addrs[i], &fns);
+			for (int k = 0; k < n && r >= 0; k++)
+				r = pci_addr_set_add(&used, &fns[k]);
+		}
 
 		for (size_t i = 0; i < best_fns.n && r >= 0; i++)
 			r = pci_addr_set_add(&p.needed, &best_fns.addrs[i]);
@@ -343,6 +369,7 @@ int plan_backup_start(const struct node *node, unsigned vmid, const struct plan_
 		p.kind = count_blocked(p.holders, p.n_holders) ? PLAN_BLOCKED : PLAN_PARK;
 
 done:
+	pci_addr_set_release(&used);
 	if (r < 0) {
 		plan_release(&p);
 		return r;

@@ -99,3 +99,20 @@ teardown() { hook_teardown; }
 	assert_line "backup-start stop 103 0"
 	assert_line "job-end 0"
 }
+
+@test "two hostpci entries from one mapping take two alternatives: the holder of the second is parked" {
+	sim_add_vm "$R" 101 name=a hostpci0=mapping=gpu running=1
+	sim_add_vm "$R" 103 name=c hostpci0=mapping=gpu,pcie=1 hostpci1=mapping=gpu,pcie=1
+	grep -q '^0000:05:00.0 101 ' "$R/run/qemu-server/pci-id-reservations"
+	run hook plan 103
+	assert_success
+	assert_line "  would park VM 101 (a) (holds 0000:05:00.0): shutdown, timeout 2 s"
+	run "$VZDUMP" 103 --mode stop
+	assert_success
+	assert_line "TASK OK"
+	refute_line --partial "ERROR"
+	assert_line "INFO: parking VM 101 (a), which holds 0000:05:00.0: shutdown, timeout 2 s"
+	assert_line "INFO: VM 101 is running again"
+	[ "$(count_events '103 start paused')" = 1 ]
+	[ "$(sim_vm_state "$R" 101)" = running ]
+}

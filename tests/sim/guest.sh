@@ -146,7 +146,7 @@ _sim_mapping_alts() {
 # _sim_vm_choose_pci R VMID: reserve (time-based) every hostpciN of the main
 # section as vm_start_nolock does; prints "<hostpciN> <driver-mode> <id>" lines.
 _sim_vm_choose_pci() {
-	local R=$1 vmid=$2 conf key val host mapping mdev driver kv alts alt ok ids id tag
+	local R=$1 vmid=$2 conf key val host mapping mdev driver kv alts alt ok ids id tag used=" "
 	conf=$(_sim_vm_conf "$R" "$vmid")
 	tag=time:$(($(date +%s) + 30 * 4 + 5))
 	while read -r key val; do
@@ -182,6 +182,8 @@ _sim_vm_choose_pci() {
 		if [ "$(wc -l <<<"$alts")" -gt 1 ]; then
 			ok=""
 			while read -r alt; do
+				# an alternative an earlier hostpciN of this VM took is skipped (choose_hostpci_devices)
+				for id in $alt; do [[ $used == *" $id "* ]] && continue 2; done
 				# shellcheck disable=SC2086
 				if _sim_res_reserve "$R" "$vmid" "$tag" $alt >/dev/null 2>&1; then ok=$alt; break; fi
 			done <<<"$alts"
@@ -192,7 +194,7 @@ _sim_vm_choose_pci() {
 			# shellcheck disable=SC2086
 			_sim_res_reserve "$R" "$vmid" "$tag" $ids || return 1
 		fi
-		for id in $ids; do echo "$key $driver $id"; done
+		for id in $ids; do echo "$key $driver $id"; used+="$id "; done
 	done < <(_sim_conf_keys "$conf" '^hostpci[0-9]+$')
 }
 

@@ -497,6 +497,10 @@ int restore_parked_set(struct hook_run *r, enum restore_scope scope, const struc
 		}
 		if (scope == RESTORE_EARLIER_JOBS && g->job && r->upid && streq(g->job, r->upid))
 			continue;
+		/* A restore that failed is tried again at job-end and by recover, not at
+		 * every backup-start (each try may wait minutes for a start). */
+		if (streq(r->phase, "backup-start") && g->state == PARK_RESTORE_FAILED)
+			continue;
 		/* vzdump runs job-abort right after a failed job-end: a restore that
 		 * just failed is not tried (and waited for) a second time. */
 		if (streq(r->phase, "job-abort") && g->state == PARK_RESTORE_FAILED) {

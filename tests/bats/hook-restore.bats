@@ -89,3 +89,19 @@ last_start_of() { sim_events "$R" | grep -nx "$1 start" | tail -n 1 | cut -d: -f
 	[ "$(sim_vm_state "$R" 105)" = running ]
 	[ "$(parked_vmids)" = 101 ]
 }
+
+@test "a restore that failed early is not tried again at every backup-start, only at job-end" {
+	sim_add_vm "$R" 104 name=plain
+	mkdir -p "$R/usr/local/bin"
+	printf '#!/bin/sh\n[ "$1" = backup-end ] && [ "$3" = 102 ] && echo "lock: migrate" >>"$PVE_GPU_BACKUP_ROOT/etc/pve/qemu-server/101.conf"\nexit 0\n' \
+		>"$R/usr/local/bin/lock-101"
+	chmod 755 "$R/usr/local/bin/lock-101"
+	hook_conf 'shutdown-timeout: 2' 'chain: /usr/local/bin/lock-101'
+	run "$VZDUMP" 102 103 104 --mode stop
+	assert_failure 255
+	# tried at 103's backup-start (early) and at job-end: not again at 104's
+	run grep -c "VM 101 could not be started: VM is locked (migrate)" <<<"$output"
+	assert_output 2
+	[ "$(sim_vm_state "$R" 101)" = stopped ]
+	[ "$(parked_vmids)" = 101 ]
+}

@@ -5,6 +5,7 @@
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
+load helpers
 
 ct_setup() {
 	. "$top_srcdir/tests/sim/lib.sh"
@@ -12,7 +13,7 @@ ct_setup() {
 	sim_init "$R" pve1
 	export PVE_GPU_BACKUP_ROOT=$R
 	FAKESYS=$top_builddir/tests/sim/fakesys.so
-	HOOK=$top_builddir/src/hook/pve-gpu-backup-hook
+	HOOK=$(prog_path pve-gpu-backup-hook)
 	VZDUMP=$top_srcdir/tests/sim/vzdump
 	PCT=$R/usr/sbin/pct QM=$R/usr/sbin/qm
 	hook_conf "shutdown-timeout: 2"

@@ -4,8 +4,9 @@
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
+load helpers
 
-HOOK=$top_builddir/src/hook/pve-gpu-backup-hook
+HOOK=$(prog_path pve-gpu-backup-hook)
 VZDUMP=$top_srcdir/tests/sim/vzdump
 
 hook_setup() {

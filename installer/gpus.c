@@ -51,15 +51,12 @@ static int gpu_compare(const void *a, const void *b)
 int gpus_load(struct gpu_list *l)
 {
 	*l = (struct gpu_list){ 0 };
-	_cleanup_free_ char *dir = root_path("/sys/bus/pci/devices");
-	if (!dir)
-		return -ENOMEM;
-	DIR *d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	DIR *d;
+	int r = root_opendir("/sys/bus/pci/devices", &d);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
 	struct pci_access *names = names_open(&l->ids_found);
 	size_t cap = 0;
-	int r = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		struct pci_addr a;

@@ -54,15 +54,11 @@ static bool numbered(const char *s, const char *prefix, unsigned long long *ret)
 /* /proc/driver/nvidia/gpus/<bdf>/information: "Device Minor: N", "Bus Location: <bdf>". */
 static int nvidia_minor_to_pci(unsigned long long minor, struct pci_addr *ret)
 {
-	int fd = root_open("/proc/driver/nvidia/gpus", O_RDONLY | O_DIRECTORY, 0, false);
-	if (fd < 0)
-		return fd;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	int r = -ENODEV;
+	DIR *d;
+	int r = root_opendir("/proc/driver/nvidia/gpus", &d);
+	if (r < 0)
+		return r;
+	r = -ENODEV;
 	struct dirent *de;
 	while (r == -ENODEV && (de = readdir(d))) {
 		char path[300];
@@ -146,14 +142,9 @@ int device_path_to_pcis(const char *path, struct pci_addr **ret, size_t *ret_n)
 	*ret_n = 0;
 	if (streq(base, "dri") || streq(path, "/dev/dri/by-path")) {
 		/* a directory bind: every DRM device of the host */
-		int fd = root_open("/sys/class/drm", O_RDONLY | O_DIRECTORY, 0, false);
-		if (fd < 0)
-			return fd;
-		DIR *d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-			return -errno;
-		}
+		DIR *d;
+		if ((r = root_opendir("/sys/class/drm", &d)) < 0)
+			return r;
 		struct dirent *de;
 		unsigned long long k;
 		while (r >= 0 && (de = readdir(d))) {

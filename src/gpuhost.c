@@ -15,19 +15,11 @@ static void closedirp(DIR **d)
 		closedir(*d);
 }
 
-static DIR *root_opendir(const char *path)
-{
-	char p[PATH_MAX];
-	if (root_path_buf(p, sizeof(p), path) < 0)
-		return NULL;
-	return opendir(p);
-}
-
 /* Entries in a directory (no dot files); -1 when it cannot be opened. */
 static int count_entries(const char *path)
 {
-	_cleanup_(closedirp) DIR *d = root_opendir(path);
-	if (!d)
+	_cleanup_(closedirp) DIR *d = NULL;
+	if (root_opendir(path, &d) < 0)
 		return -1;
 	int n = 0;
 	for (struct dirent *de; (de = readdir(d)); )
@@ -93,8 +85,8 @@ static void read_cmdline(struct host_facts *h)
 /* "options vfio_iommu_type1 allow_unsafe_interrupts=1" in /etc/modprobe.d/ (*.conf). */
 static void read_modprobe_d(struct host_facts *h)
 {
-	_cleanup_(closedirp) DIR *d = root_opendir("/etc/modprobe.d");
-	if (!d)
+	_cleanup_(closedirp) DIR *d = NULL;
+	if (root_opendir("/etc/modprobe.d", &d) < 0)
 		return;
 	for (struct dirent *de; (de = readdir(d)); ) {
 		size_t l = strlen(de->d_name);

@@ -4,6 +4,7 @@
 
 #include "hookconf.h"
 #include "rootfs.h"
+#include "strutil.h"
 
 #define KNOWN_KEYS "shutdown-timeout, force-stop, protect, restore, chain"
 
@@ -36,14 +37,10 @@ const char *hook_restore_to_string(enum hook_restore r)
 }
 
 /* Decimal digits only, no sign, no spaces; value within lo..hi. */
-static bool parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned *ret)
+static bool parse_uint_range(const char *s, unsigned long lo, unsigned long hi, unsigned *ret)
 {
-	if (!isdigit((unsigned char)s[0]))
-		return false;
-	errno = 0;
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
+	unsigned long long v;
+	if (parse_uint(s, hi, &v) < 0 || v < lo)
 		return false;
 	*ret = (unsigned)v;
 	return true;
@@ -68,7 +65,7 @@ static int parse_protect(char *value, const char *file, unsigned line, struct ho
 	char *save = NULL;
 	for (char *tok = strtok_r(value, ",; \t", &save); tok; tok = strtok_r(NULL, ",; \t", &save)) {
 		unsigned vmid;
-		if (!parse_uint(tok, 100, 999999999, &vmid)) {
+		if (!parse_uint_range(tok, 100, 999999999, &vmid)) {
 			problem_add(problems, file, line, "protect: '%s' is not a vmid (100 to 999999999)", tok);
 			bad = -EINVAL;
 			continue;
@@ -129,7 +126,7 @@ static int parse_line(char *key, char *value, const char *file, unsigned line, u
 
 	switch (k) {
 	case 0:
-		if (!parse_uint(value, 1, HOOKCONF_SHUTDOWN_TIMEOUT_MAX, &c->shutdown_timeout)) {
+		if (!parse_uint_range(value, 1, HOOKCONF_SHUTDOWN_TIMEOUT_MAX, &c->shutdown_timeout)) {
 			problem_add(problems, file, line, "shutdown-timeout: '%s' is not a number of seconds from 1 to %u",
 				    value, HOOKCONF_SHUTDOWN_TIMEOUT_MAX);
 			return -EINVAL;
@@ -161,16 +158,6 @@ static int parse_line(char *key, char *value, const char *file, unsigned line, u
 	}
 }
 
-static char *strip(char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t l = strlen(s);
-	while (l > 0 && isspace((unsigned char)s[l - 1]))
-		s[--l] = '\0';
-	return s;
-}
-
 int hook_config_parse(const char *text, const char *file, struct hook_config *c, struct problem_list *problems)
 {
 	_cleanup_free_ char *copy = strdup(text);
@@ -185,7 +172,7 @@ int hook_config_parse(const char *text, const char *file, struct hook_config *c,
 		if (next)
 			*next++ = '\0';
 		lineno++;
-		l = strip(l);
+		l = strstrip(l);
 		if (!*l || *l == '#')
 			continue;
 		/* ^(\S+?):\s*(.*)$ as vzdump.conf: the key ends at the first colon, without whitespace. */
@@ -196,7 +183,7 @@ int hook_config_parse(const char *text, const char *file, struct hook_config *c,
 			continue;
 		}
 		l[klen] = '\0';
-		int r = parse_line(l, strip(l + klen + 1), file, lineno, seen, c, problems);
+		int r = parse_line(l, strstrip(l + klen + 1), file, lineno, seen, c, problems);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0)

@@ -17,14 +17,10 @@ static int group_members(const char *name, struct iommu_group *g)
 {
 	char path[128];
 	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", name);
-	int fd = root_open(path, O_RDONLY | O_DIRECTORY, 0, false);
-	if (fd < 0)
-		return fd;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	DIR *d;
+	int r = root_opendir(path, &d);
+	if (r < 0)
+		return r;
 	size_t cap = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
@@ -58,14 +54,9 @@ int iommu_groups_load(struct iommu_group **ret, size_t *ret_n)
 	struct iommu_group *groups = NULL;
 	size_t n = 0, cap = 0;
 	int r = 0;
-	int fd = root_open("/sys/kernel/iommu_groups", O_RDONLY | O_DIRECTORY, 0, false);
-	if (fd < 0)
-		return fd;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	DIR *d;
+	if ((r = root_opendir("/sys/kernel/iommu_groups", &d)) < 0)
+		return r;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || strlen(de->d_name) > 32)

@@ -162,17 +162,11 @@ int lxc_config_parse_buf(char *buf, unsigned vmid, const char *file, struct lxc_
 		}
 		*colon = '\0';
 		if (streq(s, "hostname")) {
-			free(c.hostname);
-			if (!(c.hostname = strdup(value))) {
-				r = -ENOMEM;
+			if ((r = str_set(&c.hostname, value)) < 0)
 				goto fail;
-			}
 		} else if (streq(s, "lock")) {
-			free(c.lock);
-			if (!(c.lock = strdup(value))) {
-				r = -ENOMEM;
+			if ((r = str_set(&c.lock, value)) < 0)
 				goto fail;
-			}
 		} else if (streq(s, "template") || streq(s, "onboot")) {
 			int b = parse_boolean(value);
 			if (b < 0)

@@ -189,16 +189,11 @@ static bool conf_name(const char *name, unsigned *ret_vmid)
 static int load_dir(struct node *node, enum guest_type type, char **buf, size_t *cap)
 {
 	const char *kind = type == GUEST_QEMU ? "qemu-server" : "lxc";
-	int fd = open_guest_dir(node, kind);
-	if (fd < 0)
-		return fd;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	DIR *d;
+	int r = fd_opendir(open_guest_dir(node, kind), &d);
+	if (r < 0)
+		return r;
 	struct dirent *de;
-	int r = 0;
 	while ((de = readdir(d))) {
 		unsigned vmid;
 		if (!conf_name(de->d_name, &vmid))
@@ -239,14 +234,10 @@ static int cmp_unsigned(const void *a, const void *b)
 /* vmids with a pid file in dir: one directory read instead of a failed open per stopped VM. */
 static int pid_files(const char *dir, unsigned **list, size_t *n, size_t *cap)
 {
-	int fd = root_open(dir, O_RDONLY | O_DIRECTORY, 0, false);
-	if (fd < 0)
-		return fd;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	DIR *d;
+	int r = root_opendir(dir, &d);
+	if (r < 0)
+		return r;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		char id[16];

@@ -5,25 +5,17 @@
 #include "fileio.h"
 #include "rebind.h"
 #include "rootfs.h"
+#include "strutil.h"
 
 #define VFIO "vfio-pci"
 #define POLL_MS 100
-
-static void copy_name(char *dst, size_t size, const char *src)
-{
-	size_t l = strlen(src);
-	if (l >= size)
-		l = size - 1;
-	memcpy(dst, src, l);
-	dst[l] = '\0';
-}
 
 static int fail(struct rebind_device *d, enum rebind_step step, const char *path, int error)
 {
 	d->state = REBIND_FAILED;
 	d->failed_step = step;
 	d->error = error;
-	copy_name(d->error_path, sizeof(d->error_path), path);
+	strcpy_cut(d->error_path, sizeof(d->error_path), path);
 	return error;
 }
 
@@ -163,7 +155,7 @@ static int rebind_prepared(struct rebind_device *d, const struct rebind_options 
 	char bdf[PCI_ADDR_STRLEN], path[REBIND_PATH_MAX];
 	const char *before = d->driver_before;
 
-	copy_name(d->driver_after, sizeof(d->driver_after), before);
+	strcpy_cut(d->driver_after, sizeof(d->driver_after), before);
 	if (d->bridge) {
 		d->state = REBIND_KEPT;
 		return 0;
@@ -191,7 +183,7 @@ static int rebind_prepared(struct rebind_device *d, const struct rebind_options 
 		/* Say where it really is now: a failed bind leaves it on no driver. */
 		char now[REBIND_DRIVER_MAX];
 		if (rebind_driver_now(&d->addr, now) == 0)
-			copy_name(d->driver_after, sizeof(d->driver_after), now);
+			strcpy_cut(d->driver_after, sizeof(d->driver_after), now);
 		return r;
 	}
 	d->state = REBIND_REBOUND;
@@ -204,7 +196,7 @@ static int prepare(struct rebind_device *d, const struct pci_addr *a, const char
 
 	*d = (struct rebind_device){ .addr = *a };
 	if (driver)
-		copy_name(d->driver_target, sizeof(d->driver_target), driver);
+		strcpy_cut(d->driver_target, sizeof(d->driver_target), driver);
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", pci_addr_format(a, bdf));
 	if (!a->has_func || !root_exists(path))
 		return fail(d, REBIND_STEP_READ, path, -ENODEV);
@@ -223,7 +215,7 @@ int rebind_function(const struct pci_addr *a, const char *driver,
 	if (is_held(opts, a, &ret->held_by)) {
 		ret->state = REBIND_HELD;
 		ret->held_addr = *a;
-		copy_name(ret->driver_after, sizeof(ret->driver_after), ret->driver_before);
+		strcpy_cut(ret->driver_after, sizeof(ret->driver_after), ret->driver_before);
 		return -EBUSY;
 	}
 	return rebind_prepared(ret, opts);
@@ -330,7 +322,7 @@ int rebind_pci_group(const struct pci_addr *a, const char *driver_or_null,
 	}
 	qsort(rep.devices, rep.n_devices, sizeof(*rep.devices), cmp_device);
 	for (size_t i = 0; i < rep.n_devices; i++)
-		copy_name(rep.devices[i].driver_after, sizeof(rep.devices[i].driver_after), rep.devices[i].driver_before);
+		strcpy_cut(rep.devices[i].driver_after, sizeof(rep.devices[i].driver_after), rep.devices[i].driver_before);
 
 	_cleanup_close_ int lock_fd = -1;
 	if (opts && opts->lock && root_exists("/run/qemu-server")) {

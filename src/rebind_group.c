@@ -14,15 +14,6 @@ static int cmp_member(const void *a, const void *b)
 	return pci_addr_compare(&((const struct rebind_member *)a)->addr, &((const struct rebind_member *)b)->addr);
 }
 
-static void copy_name(char *dst, size_t size, const char *src)
-{
-	size_t l = strlen(src);
-	if (l >= size)
-		l = size - 1;
-	memcpy(dst, src, l);
-	dst[l] = '\0';
-}
-
 int rebind_driver_now(const struct pci_addr *a, char ret[static REBIND_DRIVER_MAX])
 {
 	char bdf[PCI_ADDR_STRLEN], path[REBIND_PATH_MAX];
@@ -36,7 +27,7 @@ int rebind_driver_now(const struct pci_addr *a, char ret[static REBIND_DRIVER_MA
 	if (r < 0)
 		return r;
 	const char *base = strrchr(target, '/');
-	copy_name(ret, REBIND_DRIVER_MAX, base ? base + 1 : target);
+	strcpy_cut(ret, REBIND_DRIVER_MAX, base ? base + 1 : target);
 	return 0;
 }
 
@@ -77,17 +68,12 @@ int rebind_drm_nodes(const struct pci_addr *a, char ***ret, size_t *ret_n)
 	if (!a->has_func)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/drm", pci_addr_format(a, bdf));
-	int fd = root_open(path, O_RDONLY | O_DIRECTORY, 0, false);
-	if (fd == -ENOENT)
+	DIR *d;
+	r = root_opendir(path, &d);
+	if (r == -ENOENT)
 		return 0;
-	if (fd < 0)
-		return fd;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		close(fd);
+	if (r < 0)
 		return r;
-	}
 	struct dirent *de;
 	while (r >= 0 && (de = readdir(d))) {
 		if (!drm_minor_name(de->d_name))
@@ -124,7 +110,7 @@ static int add_member(struct rebind_group *g, const struct pci_addr *a)
 int rebind_query_group(const struct pci_addr *a, struct rebind_group *ret)
 {
 	char bdf[PCI_ADDR_STRLEN], path[REBIND_PATH_MAX];
-	_cleanup_free_ char *link = NULL, *dir = NULL;
+	_cleanup_free_ char *link = NULL;
 	struct rebind_group g = { .name = "" };
 	int r;
 
@@ -145,17 +131,14 @@ int rebind_query_group(const struct pci_addr *a, struct rebind_group *ret)
 	if (r < 0)
 		return r;
 	const char *base = strrchr(link, '/');
-	copy_name(g.name, sizeof(g.name), base ? base + 1 : link);
+	strcpy_cut(g.name, sizeof(g.name), base ? base + 1 : link);
 	if (strempty(g.name) || strchr(g.name, '.'))
 		return -EINVAL;
 
 	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%s/devices", g.name);
-	dir = root_path(path);
-	if (!dir)
-		return -ENOMEM;
-	DIR *d = opendir(dir);
-	if (!d)
-		return -errno;
+	DIR *d;
+	if ((r = root_opendir(path, &d)) < 0)
+		return r;
 	struct dirent *de;
 	r = 0;
 	while (r >= 0 && (de = readdir(d))) {

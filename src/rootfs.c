@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "rootfs.h"
 
@@ -66,6 +67,25 @@ int root_open(const char *path, int flags, mode_t mode, bool nofollow)
 		return r;
 	int fd = open(p, flags | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), mode);
 	return fd < 0 ? -errno : fd;
+}
+
+int fd_opendir(int fd, DIR **ret)
+{
+	if (fd < 0)
+		return fd;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
+int root_opendir(const char *path, DIR **ret)
+{
+	return fd_opendir(root_open(path, O_RDONLY | O_DIRECTORY, 0, false), ret);
 }
 
 int fd_read_all(int fd, size_t max, char **ret, size_t *ret_len)

@@ -2,6 +2,7 @@
  * $PVE_GPU_BACKUP_ROOT (unset or empty = "/"), so tests can build a fake node. */
 #pragma once
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -20,6 +21,10 @@ int root_path_buf(char *buf, size_t size, const char *path);
 /* open(2) of root_path(path); always O_CLOEXEC; O_NOFOLLOW on the last
  * component when nofollow is set. Returns fd or -errno. */
 int root_open(const char *path, int flags, mode_t mode, bool nofollow);
+/* A directory stream over fd, which it closes on failure: 0 and *ret, or -errno. */
+int fd_opendir(int fd, DIR **ret);
+/* A directory stream of root_path(path) (O_CLOEXEC): 0 and *ret, or -errno. */
+int root_opendir(const char *path, DIR **ret);
 
 /* Read a whole file under the root (at most max bytes, 0 = 64 MiB): returns 0
  * and a NUL-terminated malloc'ed buffer, or -errno (-EFBIG when larger). */

@@ -15,6 +15,25 @@ int parse_boolean(const char *s)
 	return -EINVAL;
 }
 
+void strcpy_cut(char *dst, size_t size, const char *src)
+{
+	size_t l = strlen(src);
+	if (l >= size)
+		l = size - 1;
+	memcpy(dst, src, l);
+	dst[l] = '\0';
+}
+
+int str_set(char **dst, const char *v)
+{
+	char *s = strdup(v);
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
 char *strstrip(char *s)
 {
 	while (isspace((unsigned char)*s))

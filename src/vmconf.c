@@ -103,16 +103,6 @@ static int parse_args_devices(struct vm_config *c, const char *args, const char 
 	return 0;
 }
 
-static int set_str(char **dst, const char *v)
-{
-	char *s = strdup(v);
-	if (!s)
-		return -ENOMEM;
-	free(*dst);
-	*dst = s;
-	return 0;
-}
-
 static int parse_pending_delete(struct vm_config *c, char *v)
 {
 	/* PVE::AbstractConfig parse_pending_delete: ',' ';' or space separated, '!' = force */
@@ -179,10 +169,10 @@ int vm_config_parse_buf(char *buf, unsigned vmid, const char *file, struct vm_co
 			if (streq(key, "delete") && (r = parse_pending_delete(&c, value)) < 0)
 				goto fail;
 		} else if (streq(key, "name")) {
-			if ((r = set_str(&c.name, value)) < 0)
+			if ((r = str_set(&c.name, value)) < 0)
 				goto fail;
 		} else if (streq(key, "lock")) {
-			if ((r = set_str(&c.lock, value)) < 0)
+			if ((r = str_set(&c.lock, value)) < 0)
 				goto fail;
 		} else if (streq(key, "template") || streq(key, "onboot")) {
 			int b = parse_boolean(value);

@@ -3,28 +3,19 @@
 # Shared by the container end-to-end suites (tests/bats/ct-*.bats): a simulated
 # node (tests/sim) whose sysfs writes the fake kernel (fakesys.so) applies.
 
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load simnode
+load helpers
 
 ct_setup() {
-	. "$top_srcdir/tests/sim/lib.sh"
-	R=$BATS_TEST_TMPDIR/node
-	sim_init "$R" pve1
-	export PVE_GPU_BACKUP_ROOT=$R
+	sim_node
 	FAKESYS=$top_builddir/tests/sim/fakesys.so
-	HOOK=$top_builddir/src/hook/pve-gpu-backup-hook
-	VZDUMP=$top_srcdir/tests/sim/vzdump
+	HOOK=$(prog_path pve-gpu-backup-hook)
 	PCT=$R/usr/sbin/pct QM=$R/usr/sbin/qm
 	hook_conf "shutdown-timeout: 2"
 }
 
 ct_teardown() {
 	sim_teardown "$R"
-}
-
-# hook_conf LINE...: /etc/pve-gpu-backup-hook.conf
-hook_conf() {
-	printf '%s\n' "$@" >"$R/etc/pve-gpu-backup-hook.conf"
 }
 
 # Under the fake kernel: the hook's and the doubles' sysfs writes take effect.
@@ -51,9 +42,6 @@ driver_of() {
 	t=$(readlink "$R/sys/bus/pci/devices/$1/driver") || { echo none; return 0; }
 	echo "${t##*/}"
 }
-
-# hook_runs: "<phase> [<mode> <vmid>] <rc>" for every hook run vzdump made.
-hook_runs() { cat "$R/var/lib/sim/hook-runs"; }
 
 # binds: the driver moves the fake kernel and the doubles did, in order.
 binds() { sim_events "$R" | grep -E '^(bind|unbind) ' || true; }

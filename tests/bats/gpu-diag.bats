@@ -4,9 +4,10 @@
 
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
+load helpers
 
 setup() {
-	GPU_DIAG=$top_builddir/diag/gpu-diag
+	GPU_DIAG=$(prog_path gpu-diag)
 	FIX=$top_srcdir/tests/fixtures/umockdev
 	ROOT=$BATS_TEST_TMPDIR/root
 	mkdir -p "$ROOT/proc/sys/kernel" "$ROOT/sys/class/iommu/dmar0" "$ROOT/sys/firmware/acpi/tables" \

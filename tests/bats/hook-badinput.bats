@@ -7,9 +7,7 @@ load hook-helpers
 
 setup() {
 	hook_setup
-	nvidia_gpu 05 14
-	sim_add_vm "$R" 102 name=win hostpci0=0000:05:00,pcie=1
-	sim_add_vm "$R" 104 name=gaming hostpci0=0000:05:00,pcie=1 running=1
+	win_and_gaming
 	record_calls
 }
 

@@ -1,18 +1,14 @@
 # shellcheck shell=bash
 # Shared setup of the hook's end-to-end suites (tests/bats/hook-*.bats): a
-# simulated node (tests/sim) whose vzdump runs the built hook as its script.
+# simulated node (tests/sim) whose vzdump runs the hook under test as its script.
 
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load simnode
+load helpers
 
-HOOK=$top_builddir/src/hook/pve-gpu-backup-hook
-VZDUMP=$top_srcdir/tests/sim/vzdump
+HOOK=$(prog_path pve-gpu-backup-hook)
 
 hook_setup() {
-	. "$top_srcdir/tests/sim/lib.sh"
-	R=$BATS_TEST_TMPDIR/node
-	sim_init "$R" pve1
-	export PVE_GPU_BACKUP_ROOT=$R
+	sim_node
 	printf 'script: %s\n' "$HOOK" >"$R/etc/vzdump.conf"
 	sim_knob "$R" - ha-delay 1
 	STATE=$R/var/lib/pve-gpu-backup-hook/parked
@@ -22,11 +18,6 @@ hook_teardown() {
 	sim_teardown "$R"
 }
 
-# hook_conf LINE...: /etc/pve-gpu-backup-hook.conf; short timeouts keep the suites fast.
-hook_conf() {
-	printf '%s\n' "$@" >"$R/etc/pve-gpu-backup-hook.conf"
-}
-
 # nvidia_gpu BUS GROUP: VGA (.0) and audio (.1) of one card in one IOMMU group, on vfio-pci.
 nvidia_gpu() {
 	local bus=${1:-05} group=${2:-14}
@@ -34,11 +25,16 @@ nvidia_gpu() {
 	sim_add_pci "$R" "0000:$bus:00.1" 10de 1aef 040300 "$group" vfio-pci snd_hda_intel
 }
 
+# win_and_gaming: the card at 05:00 (group 14) of stopped VM 102 (win) and of
+# VM 104 (gaming), which holds it running.
+win_and_gaming() {
+	nvidia_gpu 05 14
+	sim_add_vm "$R" 102 name=win hostpci0=0000:05:00,pcie=1
+	sim_add_vm "$R" 104 name=gaming hostpci0=0000:05:00,pcie=1 running=1
+}
+
 # The hook as an admin runs it (the root prefix is exported).
 hook() { "$HOOK" "$@"; }
-
-# hook_runs: every hook run the simulated vzdump made, "<argv> <exit code>".
-hook_runs() { cat "$R/var/lib/sim/hook-runs"; }
 
 # count_events PATTERN: how many sim events match the extended regex exactly.
 count_events() { sim_events "$R" | grep -Ecx -- "$1" || true; }

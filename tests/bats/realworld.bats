@@ -6,8 +6,9 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load fakenode
+load helpers
 
-hook() { "$top_builddir/src/hook/pve-gpu-backup-hook" "$@"; }
+hook() { "$(prog_path pve-gpu-backup-hook)" "$@"; }
 
 setup() {
 	fixtures=${SHARED_DIR:-}/fixtures/real-world

@@ -2,8 +2,9 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load fakenode
+load helpers
 
-SETUP="$top_builddir/installer/pve-gpu-backup-setup"
+SETUP=$(prog_path pve-gpu-backup-setup)
 OURS="script: /usr/sbin/pve-gpu-backup-hook"
 COMMENT="# pve-gpu-backup-setup: park guests holding a GPU while a stopped guest that needs it is backed up"
 

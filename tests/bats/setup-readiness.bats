@@ -125,7 +125,7 @@ recorded_gpus() {
 		assert_success
 		wizard_json=$output
 		while read -r bdf _; do
-			run umockdev-run -d "$rec" -- "$top_builddir/diag/gpu-diag" --json "$bdf"
+			run umockdev-run -d "$rec" -- "$(prog_path gpu-diag)" --json "$bdf"
 			want=$(echo "$output" | jq -r '[.sections[] | select(.kind == "function") | .checks[].verdict] |
 				if index("FAIL") then "not ready" elif index("WARN") then "warnings" elif index("UNKNOWN") then "unknown" else "ready" end')
 			got=$(echo "$wizard_json" | jq -r --arg a "$bdf" '.gpus[] | select(.pci_addr == $a) | .readiness')

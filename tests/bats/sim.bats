@@ -2,16 +2,11 @@
 # The simulated Proxmox node (tests/sim) behaves as Proxmox does: these tests
 # pin the facts of ../shared/PROXMOX.md that the hook's end-to-end tests rely on.
 
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load simnode
 
 setup() {
-	. "$top_srcdir/tests/sim/lib.sh"
-	R=$BATS_TEST_TMPDIR/node
-	sim_init "$R" pve1
-	export PVE_GPU_BACKUP_ROOT=$R
+	sim_node
 	QM=$R/usr/sbin/qm PCT=$R/usr/sbin/pct
-	VZDUMP=$top_srcdir/tests/sim/vzdump
 	HOOK=$top_srcdir/tests/sim/record-hook
 	sim_knob "$R" - ha-delay 1
 }

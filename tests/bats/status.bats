@@ -4,8 +4,9 @@
 load /usr/lib/bats/bats-support/load
 load /usr/lib/bats/bats-assert/load
 load fakenode
+load helpers
 
-hook() { "$top_builddir/src/hook/pve-gpu-backup-hook" "$@"; }
+hook() { "$(prog_path pve-gpu-backup-hook)" "$@"; }
 
 setup() {
 	export PVE_GPU_BACKUP_ROOT=$BATS_TEST_TMPDIR/root
@@ -282,7 +283,7 @@ no guest uses a PCI device"
 @test "a failed write of stdout is an error" {
 	[ -w /dev/full ] || skip "no /dev/full"
 	gpu_node
-	run bash -c '"$0" status --json > /dev/full' "$top_builddir/src/hook/pve-gpu-backup-hook"
+	run bash -c '"$0" status --json > /dev/full' "$(prog_path pve-gpu-backup-hook)"
 	assert_failure 1
 	assert_output "pve-gpu-backup-hook: cannot write to standard output: No space left on device"
 }

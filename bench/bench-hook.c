@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "guests.h"
 #include "macro.h"
 
 /* The GPU holder (running, 0000:01:00), a stopped VM that needs that GPU,
@@ -23,44 +24,6 @@
 #define NEEDS_GPU 120
 #define PLAIN 101
 #define FAKE_PID 3999999
-
-static int write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	fputs(text, f);
-	return fclose(f) == 0 ? 0 : -errno;
-}
-
-static int make_vm(const char *dir, unsigned vmid)
-{
-	char path[4200], text[4096];
-	int n = snprintf(text, sizeof(text),
-		"agent: 1\nboot: order=scsi0;net0\ncores: 4\ncpu: host\nmachine: q35\nmemory: 8192\n"
-		"meta: creation-qemu=8.1.5,ctime=1710860422\nname: guest-%u\n"
-		"net0: virtio=BC:24:11:37:E2:06,bridge=vmbr0,firewall=1\nnuma: 0\nonboot: %d\nostype: l26\n"
-		"scsi0: local-lvm:vm-%u-disk-0,iothread=1,size=64G\nscsihw: virtio-scsi-single\n"
-		"smbios1: uuid=eee1dbac-5606-401c-a1be-73317eb003a1\nsockets: 1\n"
-		"vmgenid: 10080ed8-2104-4941-b19c-34e8114d8ddf\n%s",
-		vmid, vmid % 2, vmid, vmid % 10 == 0 ? "hostpci0: 0000:01:00,pcie=1,x-vga=1\n" : "");
-	if (vmid % 7 == 0)
-		snprintf(text + n, sizeof(text) - (size_t)n,
-			 "\n[before-upgrade]\ncores: 2\nhostpci0: 0000:02:00,pcie=1\nmemory: 4096\nsnaptime: 1700000000\n");
-	snprintf(path, sizeof(path), "%s/%u.conf", dir, vmid);
-	return write_text(path, text);
-}
-
-static int make_ct(const char *dir, unsigned vmid)
-{
-	char path[4200], text[2048];
-	snprintf(text, sizeof(text),
-		 "arch: amd64\ncores: 2\nhostname: ct-%u\nmemory: 2048\n"
-		 "net0: name=eth0,bridge=vmbr0,hwaddr=BC:24:11:BD:96:58,ip=dhcp,type=veth\nostype: debian\n"
-		 "rootfs: local-lvm:vm-%u-disk-0,size=8G\nunprivileged: 1\n", vmid, vmid);
-	snprintf(path, sizeof(path), "%s/%u.conf", dir, vmid);
-	return write_text(path, text);
-}
 
 /* The holder runs (pid file, kvm cmdline, reservation) or not. */
 static int set_holder_running(const char *root, bool running)
@@ -71,12 +34,12 @@ static int set_holder_running(const char *root, bool running)
 	snprintf(res, sizeof(res), "%s/run/qemu-server/pci-id-reservations", root);
 	if (!running) {
 		unlink(pidfile);
-		return write_text(res, "");
+		return bench_write_text(res, "");
 	}
 	char text[256];
 	int r;
 	snprintf(text, sizeof(text), "%u\n", FAKE_PID);
-	if ((r = write_text(pidfile, text)) < 0)
+	if ((r = bench_write_text(pidfile, text)) < 0)
 		return r;
 	static const char argv[] = "/usr/bin/kvm\0-id\0" "110\0-pidfile\0/var/run/qemu-server/110.pid\0";
 	FILE *f = fopen(cmdline, "we");
@@ -86,7 +49,7 @@ static int set_holder_running(const char *root, bool running)
 	if (fclose(f) != 0)
 		return -errno;
 	snprintf(text, sizeof(text), "0000:01:00.0 %u pid:%u\n", HOLDER, FAKE_PID);
-	return write_text(res, text);
+	return bench_write_text(res, text);
 }
 
 static int build_node(const char *root, unsigned n_guests)
@@ -125,27 +88,13 @@ static int build_node(const char *root, unsigned n_guests)
 	};
 	for (size_t i = 0; i < ELEMENTSOF(files); i++) {
 		snprintf(p, sizeof(p), "%s/%s", root, files[i].path);
-		if ((r = write_text(p, files[i].text)) < 0)
+		if ((r = bench_write_text(p, files[i].text)) < 0)
 			return r;
 	}
-	char qemu[3200], lxc[3200];
-	snprintf(qemu, sizeof(qemu), "%s/etc/pve/nodes/bench/qemu-server", root);
-	snprintf(lxc, sizeof(lxc), "%s/etc/pve/nodes/bench/lxc", root);
 	/* nine VMs to one CT, as bench-node */
-	for (unsigned i = 0; i < n_guests; i++) {
-		unsigned vmid = 100 + i;
-		r = i % 10 == 9 ? make_ct(lxc, vmid) : make_vm(qemu, vmid);
-		if (r < 0)
-			return r;
-	}
+	if ((r = bench_make_guests(root, n_guests, "hostpci0: 0000:01:00,pcie=1,x-vga=1\n", "")) < 0)
+		return r;
 	return set_holder_running(root, true);
-}
-
-static long long now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int cmp_ll(const void *a, const void *b)
@@ -175,12 +124,12 @@ static long long time_hook(const char *hook, const char *root, const char *const
 	for (int i = 0; i < runs; i++) {
 		pid_t pid;
 		int status;
-		long long t0 = now_us();
+		long long t0 = bench_now_us();
 		if (posix_spawn(&pid, hook, &fa, NULL, (char *const *)argv, (char *const *)envp) != 0 || waitpid(pid, &status, 0) < 0) {
 			posix_spawn_file_actions_destroy(&fa);
 			return -1;
 		}
-		t[i] = now_us() - t0;
+		t[i] = bench_now_us() - t0;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != want_exit) {
 			fprintf(stderr, "bench-hook: '%s %s' exited %d\n", hook, args[0], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 			posix_spawn_file_actions_destroy(&fa);

@@ -18,18 +18,6 @@ static int push(struct holder **list, size_t *n, size_t *cap, const struct holde
 	return 0;
 }
 
-/* A pid reservation counts while that VM runs with that pid; a time one until it expires. */
-static bool reservation_active(const struct node *node, const struct reservation *r, long long now)
-{
-	if (r->pid == 0)
-		return r->expiry > now;
-	const struct guest *g = node_find_guest(node, r->vmid);
-	if (g && g->type == GUEST_QEMU && (g->running || g->pid))
-		return g->running && g->pid == r->pid;
-	pid_t pid = 0;
-	return vm_running(r->vmid, &pid) && pid == r->pid;
-}
-
 int node_holders(const struct node *node, struct holder **ret, size_t *ret_n)
 {
 	struct holder *list = NULL;
@@ -39,7 +27,7 @@ int node_holders(const struct node *node, struct holder **ret, size_t *ret_n)
 
 	for (size_t i = 0; r >= 0 && i < node->n_reservations; i++) {
 		const struct reservation *res = &node->reservations[i];
-		if (!reservation_active(node, res, now))
+		if (!reservation_live(node, res, now))
 			continue;
 		struct holder h = { .addr = res->addr, .type = GUEST_QEMU, .vmid = res->vmid, .pid = res->pid,
 				    .expiry = res->expiry, .source = "reservation" };

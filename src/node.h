@@ -139,6 +139,11 @@ bool vm_running(unsigned vmid, pid_t *ret_pid);
 bool ct_running(unsigned vmid);
 
 int reservations_load(struct reservation **ret, size_t *ret_n, struct problem_list *problems);
+/* Is a reservation still a claim, as qemu-server's reserve_pci_usage judges it: a
+ * time one until it expires (now, epoch seconds), a pid one while that VM runs
+ * with that pid. node (may be NULL) answers for the guests it loaded; the others
+ * are looked up in /run/qemu-server and /proc now. */
+bool reservation_live(const struct node *node, const struct reservation *r, long long now);
 /* Parse the reservation file's text (file names it in problems). */
 int reservations_parse(const char *text, const char *file, struct reservation **ret, size_t *ret_n, struct problem_list *problems);
 /* Running containers: vmids from /proc/net/unix, sorted. */

@@ -100,15 +100,6 @@ static bool protected_vmid(const struct plan_policy *policy, unsigned vmid)
 	return false;
 }
 
-/* Is a reservation line still a live claim, as qemu-server's reserve_pci_usage judges it? */
-static bool reservation_live(const struct node *node, const struct reservation *r)
-{
-	if (r->pid == 0)
-		return r->expiry > (long long)time(NULL);
-	const struct guest *g = node_find_guest(node, r->vmid);
-	return g && g->type == GUEST_QEMU && g->running && g->pid == r->pid;
-}
-
 /* Does guest g hold something in want now? Sets *ret_addr to one such function. */
 static bool guest_holds(const struct node *node, const struct guest *g, const struct pci_addr_set *want,
 			bool want_shared, struct pci_addr *ret_addr)
@@ -145,7 +136,7 @@ static bool alt_reservable(const struct node *node, unsigned self, const struct 
 {
 	for (size_t i = 0; i < node->n_reservations; i++) {
 		const struct reservation *r = &node->reservations[i];
-		if (r->vmid == self || !reservation_live(node, r))
+		if (r->vmid == self || !reservation_live(node, r, (long long)time(NULL)))
 			continue;
 		for (size_t k = 0; k < set->n; k++)
 			if (pci_addr_overlaps(&set->addrs[k], &r->addr))
@@ -184,7 +175,7 @@ static int collect_holders(const struct node *node, unsigned self, const struct 
 {
 	for (size_t i = 0; i < node->n_reservations; i++) {
 		const struct reservation *r = &node->reservations[i];
-		if (r->vmid == self || !pci_addr_set_overlaps(want, &r->addr) || !reservation_live(node, r))
+		if (r->vmid == self || !pci_addr_set_overlaps(want, &r->addr) || !reservation_live(node, r, (long long)time(NULL)))
 			continue;
 		if (find_holder(*ret, *ret_n, r->vmid))
 			continue;

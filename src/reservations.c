@@ -60,3 +60,14 @@ int reservations_load(struct reservation **ret, size_t *ret_n, struct problem_li
 		return r;
 	return reservations_parse(text, RESERVATIONS_FILE, ret, ret_n, problems);
 }
+
+bool reservation_live(const struct node *node, const struct reservation *r, long long now)
+{
+	if (r->pid == 0)
+		return r->expiry > now;
+	const struct guest *g = node ? node_find_guest(node, r->vmid) : NULL;
+	if (g && g->type == GUEST_QEMU && (g->running || g->pid))
+		return g->running && g->pid == r->pid;
+	pid_t pid = 0;
+	return vm_running(r->vmid, &pid) && pid == r->pid;
+}

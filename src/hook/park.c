@@ -48,12 +48,7 @@ static bool reservations_held(unsigned vmid)
 	for (size_t i = 0; i < n && !held; i++) {
 		if (res[i].vmid != vmid)
 			continue;
-		if (res[i].pid == 0)
-			held = res[i].expiry > (long long)time(NULL);
-		else {
-			pid_t pid = 0;
-			held = vm_running(vmid, &pid) && pid == res[i].pid;
-		}
+		held = reservation_live(NULL, &res[i], (long long)time(NULL));
 	}
 	free(res);
 	problem_list_release(&problems);
@@ -250,13 +245,7 @@ static unsigned device_holder_now(const struct parked_guest *g, struct pci_addr 
 	for (size_t i = 0; i < n && !holder; i++) {
 		if (res[i].vmid == g->vmid)
 			continue;
-		bool live;
-		if (res[i].pid == 0)
-			live = res[i].expiry > (long long)time(NULL);
-		else {
-			pid_t pid = 0;
-			live = vm_running(res[i].vmid, &pid) && pid == res[i].pid;
-		}
+		bool live = reservation_live(NULL, &res[i], (long long)time(NULL));
 		for (size_t d = 0; live && d < g->n_devices; d++)
 			if (pci_addr_overlaps(&g->devices[d], &res[i].addr)) {
 				holder = res[i].vmid;
